@@ -1,0 +1,36 @@
+import { Command, Option } from 'clipanion';
+import { isTmError, TmError } from '../errors.js';
+
+/**
+ * Every tm command: runs `run()`, turns a TmError into one clear line on
+ * stderr (plus its hint) and exit code 1, and anything unexpected into a bug
+ * report with its stack.
+ */
+export abstract class TmCommand extends Command {
+  cwd = Option.String('--cwd', { hidden: true, description: 'Project directory (default: the current directory)' });
+
+  protected abstract run(): Promise<number | void>;
+
+  get projectDir(): string {
+    return this.cwd ?? process.cwd();
+  }
+
+  async execute(): Promise<number> {
+    try {
+      return (await this.run()) ?? 0;
+    } catch (error) {
+      if (isTmError(error)) {
+        this.context.stderr.write(`Error: ${error.message}\n`);
+        if (error.hint) this.context.stderr.write(`${error.hint}\n`);
+        return error.exitCode;
+      }
+      this.context.stderr.write(`tm: unexpected error (a bug in tm, please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
+      return 1;
+    }
+  }
+}
+
+/** A command whose issue has not landed yet: says so and exits 1, never pretends. */
+export function notYetImplemented(command: string): never {
+  throw new TmError(`\`tm ${command}\` is not yet implemented.`, 'See the open issues for when it lands; `tm --help` lists what works today.');
+}

@@ -1,0 +1,133 @@
+/**
+ * Commands whose issues have not landed yet. Each parses its real options
+ * (so `--help` documents the interface) and exits 1 saying it is not
+ * implemented: no fake output.
+ */
+import { Command, Option } from 'clipanion';
+import { notYetImplemented, TmCommand } from '../base.js';
+
+export class ShowCommand extends TmCommand {
+  static override paths = [['show']];
+  static override usage = Command.Usage({
+    description: 'Render a plan file as text, Markdown or JSON',
+    examples: [['Render a plan for a pull request', 'tm show plans/x.plan.json --format markdown']],
+  });
+  plan = Option.String({ required: true });
+  format = Option.String('--format', 'text', { description: 'text | markdown | json' });
+  protected async run() {
+    notYetImplemented('show');
+  }
+}
+
+export class DriftCommand extends TmCommand {
+  static override paths = [['drift']];
+  static override usage = Command.Usage({ description: 'Report objects that differ between the databases and the Prisma folder' });
+  prune = Option.Boolean('--prune', false, { description: 'Also propose dropping objects not in the Prisma folder' });
+  protected async run() {
+    notYetImplemented('drift');
+  }
+}
+
+export class InitCommand extends TmCommand {
+  static override paths = [['init']];
+  static override usage = Command.Usage({ description: 'Create tenants.yaml, plans/ and state/ in an existing Prisma project' });
+  force = Option.Boolean('--force', false, { description: 'Overwrite existing files' });
+  protected async run() {
+    notYetImplemented('init');
+  }
+}
+
+export class BackupsListCommand extends TmCommand {
+  static override paths = [['backups', 'list']];
+  static override usage = Command.Usage({ description: 'List the backups tm took before destructive steps' });
+  protected async run() {
+    notYetImplemented('backups list');
+  }
+}
+
+export class BackupsPruneCommand extends TmCommand {
+  static override paths = [['backups', 'prune']];
+  static override usage = Command.Usage({ description: 'Delete backups older than a given age' });
+  olderThan = Option.String('--older-than', { required: true, description: 'Age such as 30d' });
+  force = Option.Boolean('--force', false, { description: 'Do not ask for confirmation' });
+  protected async run() {
+    notYetImplemented('backups prune');
+  }
+}
+
+export class SyncCommand extends TmCommand {
+  static override paths = [['sync']];
+  static override usage = Command.Usage({ description: 'Bring tenants (new ones included) to the current Prisma folder without a new migration name' });
+  schemas = Option.Array('--schema', [], { description: 'Only these tenant schemas (repeatable)' });
+  force = Option.Boolean('--force', false, { description: 'Do not ask for confirmation' });
+  protected async run() {
+    notYetImplemented('sync');
+  }
+}
+
+export class RollbackCommand extends TmCommand {
+  static override paths = [['rollback']];
+  static override usage = Command.Usage({ description: 'Return one schema to its state before a named migration' });
+  name = Option.String({ required: true });
+  schema = Option.String('--schema', { required: true, description: 'The tenant schema to roll back' });
+  force = Option.Boolean('--force', false, { description: 'Do not ask for confirmation' });
+  protected async run() {
+    notYetImplemented('rollback');
+  }
+}
+
+export class ResetCommand extends TmCommand {
+  static override paths = [['reset']];
+  static override usage = Command.Usage({ description: 'Drop every table, type and sequence in tenant schemas (backed up first)' });
+  schemas = Option.Array('--schema', [], { description: 'Only these tenant schemas (repeatable)' });
+  force = Option.Boolean('--force', false, { description: 'Do not ask for confirmation' });
+  protected async run() {
+    notYetImplemented('reset');
+  }
+}
+
+export class MigrateCommand extends TmCommand {
+  static override paths = [['migrate']];
+  static override usage = Command.Usage({ description: 'Plan from the Prisma folder, confirm, apply, and record the migration name' });
+  name = Option.String({ required: true });
+  dryRun = Option.Boolean('--dry-run', false, { description: 'Show the plan and change nothing' });
+  skipBackup = Option.Boolean('--skip-backup', false, { description: 'Do not back up data that destructive steps remove' });
+  schemas = Option.Array('--schema', [], { description: 'Only these tenant schemas (repeatable)' });
+  force = Option.Boolean('--force', false, { description: 'Do not ask for confirmation' });
+  protected async run() {
+    notYetImplemented('migrate');
+  }
+}
+
+export class ValidateCommand extends TmCommand {
+  static override paths = [['validate']];
+  static override usage = Command.Usage({ description: 'Check the Prisma schema folder and tenants.yaml' });
+  protected async run() {
+    notYetImplemented('validate');
+  }
+}
+
+export class PlanCommand extends TmCommand {
+  static override paths = [['plan']];
+  static override usage = Command.Usage({ description: 'Compare every tenant schema with the Prisma folder and write a plan file' });
+  protected async run() {
+    notYetImplemented('plan');
+  }
+}
+
+export class ApplyCommand extends TmCommand {
+  static override paths = [['apply']];
+  static override usage = Command.Usage({ description: 'Run exactly what a plan file says' });
+  plan = Option.String({ required: true });
+  protected async run() {
+    notYetImplemented('apply');
+  }
+}
+
+export class StatusCommand extends TmCommand {
+  static override paths = [['status']];
+  static override usage = Command.Usage({ description: 'Where every tenant schema stands' });
+  protected async run() {
+    notYetImplemented('status');
+  }
+}
