@@ -1,0 +1,148 @@
+/**
+ * Bulk introspection: every wanted schema of one database in a fixed number of
+ * queries (see queries.ts), turned into schema-name-free models.
+ */
+import type { Queryable } from '../db/queryable.js';
+import {
+  emptySchemaModel,
+  type ConstraintKind,
+  type SchemaModel,
+  type TableModel,
+} from './model.js';
+import * as Q from './queries.js';
+
+const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
+  p: 'primary key',
+  u: 'unique',
+  c: 'check',
+  f: 'foreign key',
+  x: 'exclusion',
+};
+
+/**
+ * Removes the schema's own qualifier from an expression PostgreSQL printed,
+ * e.g. `'USER'::tenant_acme."Role"` → `'USER'::"Role"`, so that every tenant
+ * in the same state prints the same text. Only a qualifier that starts a name
+ * (not the tail of a longer identifier) is removed.
+ */
+export function stripSchemaQualifier(text: string, prefix: string): string {
+  if (!text.includes(prefix)) return text;
+  let out = '';
+  let from = 0;
+  for (let at = text.indexOf(prefix); at !== -1; at = text.indexOf(prefix, at + 1)) {
+    const before = at === 0 ? '' : text[at - 1];
+    if (/[A-Za-z0-9_$"]/.test(before)) continue;
+    out += text.slice(from, at);
+    from = at + prefix.length;
+  }
+  return out + text.slice(from);
+}
+
+/** Models of the wanted schemas that exist; a schema that does not exist is absent from the map. */
+export async function introspectSchemas(db: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
+  const models = new Map<string, SchemaModel>();
+  if (schemas.length === 0) return models;
+
+  // Printed expressions must qualify every tenant object (see queries.ts). Local to the caller's transaction.
+  const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
+  try {
+    const params = [schemas];
+    for (const row of (await db.query(Q.EXISTING_SCHEMAS, params)).rows) models.set(row.schema, emptySchemaModel());
+
+    const table = (schema: string, name: string): TableModel => {
+      const model = models.get(schema)!;
+      return (model.tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
+    };
+
+    for (const row of (await db.query(Q.COLUMNS, params)).rows) {
+      const t = table(row.schema, row.table);
+      if (row.column === null) continue;
+      const expression = row.default_expr === null ? null : stripSchemaQualifier(row.default_expr, row.schema_prefix);
+      const generated = row.generated === 's';
+      t.columns[row.column] = {
+        type: stripSchemaQualifier(row.type, row.schema_prefix),
+        notNull: row.not_null,
+        default: generated ? null : expression,
+        identity: row.identity === 'a' ? 'always' : row.identity === 'd' ? 'by default' : null,
+        generated: generated ? expression : null,
+        collation: row.collation,
+      };
+    }
+
+    for (const row of (await db.query(Q.CONSTRAINTS, params)).rows) {
+      table(row.schema, row.table).constraints[row.name] = {
+        kind: CONSTRAINT_KINDS[row.kind],
+        definition: stripSchemaQualifier(row.definition, row.schema_prefix),
+        columns: row.columns,
+        references: row.references_table,
+        deferrable: row.deferrable,
+        initiallyDeferred: row.deferred,
+        validated: row.validated,
+      };
+    }
+
+    for (const row of (await db.query(Q.INDEXES, params)).rows) {
+      table(row.schema, row.table).indexes[row.name] = {
+        definition: stripSchemaQualifier(row.definition, row.schema_prefix),
+        unique: row.is_unique,
+        columns: row.columns,
+      };
+    }
+
+    for (const row of (await db.query(Q.ENUMS, params)).rows) {
+      models.get(row.schema)!.enums[row.name] = { values: row.values };
+    }
+
+    for (const row of (await db.query(Q.SEQUENCES, params)).rows) {
+      models.get(row.schema)!.sequences[row.name] = {
+        dataType: row.data_type,
+        start: row.start,
+        increment: row.increment,
+        min: row.min,
+        max: row.max,
+        cache: row.cache,
+        cycle: row.cycle,
+        ownedBy: row.owned_by_table ? { table: row.owned_by_table, column: row.owned_by_column } : null,
+      };
+    }
+
+    for (const row of (await db.query(Q.VIEWS, params)).rows) {
+      models.get(row.schema)!.views[row.name] = {
+        definition: stripSchemaQualifier(row.definition, row.schema_prefix),
+        materialized: row.materialized,
+      };
+    }
+  } finally {
+    await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
+  }
+  return models;
+}
+
+/**
+ * Introspects in one consistent snapshot (REPEATABLE READ, read only): every
+ * query sees the same catalog even while other sessions change it.
+ */
+export async function introspectSnapshot(client: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  try {
+    const models = await introspectSchemas(client, schemas);
+    await client.query('COMMIT');
+    return models;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** Schemas matching tenants.yaml discovery patterns (`*` and `?` globs), other than those excluded. */
+export async function discoverSchemas(db: Queryable, patterns: string[], exclude: string[]): Promise<string[]> {
+  if (patterns.length === 0) return [];
+  const likePatterns = patterns.map(globToLike);
+  const { rows } = await db.query(Q.MATCHING_SCHEMAS, [likePatterns, exclude]);
+  return rows.map((row) => row.schema);
+}
+
+/** `tenant_*` → `tenant\_%`: LIKE's own wildcards in the glob are matched literally. */
+export function globToLike(glob: string): string {
+  return glob.replace(/[\\%_]/g, (c) => '\\' + c).replace(/\*/g, '%').replace(/\?/g, '_');
+}

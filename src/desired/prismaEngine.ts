@@ -1,0 +1,84 @@
+/**
+ * Prisma's own schema engine (the wasm build, in-process, offline) renders the
+ * SQL that `prisma migrate diff --from-empty --to-schema` would print. The
+ * Prisma CLI cannot be used here: it downloads a native engine at run time.
+ * See ../shared/notes/prisma-offline.md for how this was worked out.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { TmError } from '../errors.js';
+
+const require = createRequire(import.meta.url);
+
+interface EngineModule {
+  SchemaEngine: {
+    new: (options: unknown, log: (message: string) => void, adapter: object) => Promise<{
+      diff(params: unknown): Promise<{ stdout: string; exitCode: number }>;
+      free(): void;
+    }>;
+  };
+}
+
+let engineModule: Promise<EngineModule> | null = null;
+
+async function loadEngine(): Promise<EngineModule> {
+  // The package's entry imports the .wasm file as an ES module, which Node 20
+  // cannot do; instantiate it by hand with the generated glue module.
+  const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+  const glue = await import(pathToFileURL(gluePath).href);
+  const bytes = await readFile(join(dirname(gluePath), 'schema_engine_bg.wasm'));
+  const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
+  glue.__wbg_set_wasm(instance.exports);
+  (instance.exports as any).__wbindgen_start();
+  return glue as EngineModule;
+}
+
+/**
+ * The SQL that creates, in an empty schema, everything the Prisma files
+ * describe. Statements are unqualified (run them with search_path set);
+ * Prisma's leading `CREATE SCHEMA IF NOT EXISTS …` is left out.
+ *
+ * The engine connects lazily through @prisma/adapter-pg, so it is given the
+ * connection string of a database it may look at (never written to).
+ */
+export async function renderCreateSql(files: { path: string; content: string }[], connectionString: string): Promise<string> {
+  // Engine panics surface as an uncaught RuntimeError; this registry keeps their message.
+  const registry = ((globalThis as any).PRISMA_WASM_PANIC_REGISTRY ??= {
+    message: '',
+    set_message(this: { message: string }, m: string) {
+      this.message = m;
+    },
+  });
+  engineModule ??= loadEngine();
+  const { SchemaEngine } = await engineModule;
+  const { PrismaPg } = require('@prisma/adapter-pg');
+  const { bindMigrationAwareSqlAdapterFactory } = require('@prisma/driver-adapter-utils');
+  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString, max: 1 }));
+  const datamodels = files.map((f) => [f.path, f.content]);
+  let engine;
+  try {
+    engine = await SchemaEngine.new({ datamodels }, () => {}, adapter);
+    const result = await engine.diff({
+      from: { tag: 'empty' },
+      to: { tag: 'schemaDatamodel', files },
+      script: true,
+      exitCode: null,
+      filters: { externalTables: [], externalEnums: [] },
+    });
+    return stripCreateSchema(result.stdout);
+  } catch (error) {
+    const message = registry.message || (error as Error).message;
+    throw new TmError(`Prisma's schema engine could not render the schema: ${message}`, 'Check the schema with `tm validate`.');
+  } finally {
+    engine?.free();
+  }
+}
+
+function stripCreateSchema(sql: string): string {
+  return sql
+    .replace(/^-- CreateSchema\n/m, '')
+    .replace(/^CREATE SCHEMA IF NOT EXISTS "[^"]*";\n*/m, '')
+    .trim();
+}

@@ -1,0 +1,478 @@
+/**
+ * The diff: a pure function from the model a schema has to the model it
+ * should have, giving ordered steps with their hazards. No I/O, no schema
+ * names: the same steps serve every tenant in the same state.
+ *
+ * Order (close to Prisma's own migrations):
+ *   1. drop views that go or change
+ *   2. drop foreign keys that go or change (and those between dropped tables)
+ *   3. drop indexes and constraints that go or change
+ *   4. drop tables that go
+ *   5. enums: create, add values, or recreate when values go or move
+ *   6. sequences: create, alter
+ *   7. create tables (primary key, unique, check constraints inline)
+ *   8. columns of kept tables: drop, add, alter
+ *   9. add constraints and create indexes
+ *  10. sequence ownership
+ *  11. add foreign keys
+ *  12. drop sequences and enums that go
+ *  13. create views
+ */
+import type {
+  ColumnModel,
+  ConstraintModel,
+  EnumModel,
+  IndexModel,
+  SchemaModel,
+  SequenceModel,
+  TableModel,
+} from '../catalog/model.js';
+import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import type { Hazard, HazardType, Step, StepAction } from './step.js';
+
+const q = quoteIdent;
+
+function hazard(type: HazardType, message: string): Hazard {
+  return { type, message };
+}
+
+function step(action: StepAction, object: string, sql: string, hazards: Hazard[] = [], transactional = true): Step {
+  return { action, object, sql, transactional, hazards };
+}
+
+function keys<T>(record: Record<string, T>): string[] {
+  return Object.keys(record).sort();
+}
+
+function added<T>(from: Record<string, T>, to: Record<string, T>): string[] {
+  return keys(to).filter((k) => !(k in from));
+}
+
+function removed<T>(from: Record<string, T>, to: Record<string, T>): string[] {
+  return keys(from).filter((k) => !(k in to));
+}
+
+function kept<T>(from: Record<string, T>, to: Record<string, T>): string[] {
+  return keys(from).filter((k) => k in to);
+}
+
+function sameConstraint(a: ConstraintModel, b: ConstraintModel): boolean {
+  return a.kind === b.kind && a.definition === b.definition && a.deferrable === b.deferrable && a.initiallyDeferred === b.initiallyDeferred;
+}
+
+function sameIndex(a: IndexModel, b: IndexModel): boolean {
+  return a.definition === b.definition;
+}
+
+/** Type changes PostgreSQL does without rewriting the table and that keep every value. */
+export function isSafeWidening(from: string, to: string): boolean {
+  if (from === to) return true;
+  const varchar = /^character varying(?:\((\d+)\))?$/;
+  const numeric = /^numeric(?:\((\d+),(\d+)\))?$/;
+  const time = /^(timestamp|time|interval)(?:\((\d)\))?( with(?:out)? time zone)?$/;
+  let a = varchar.exec(from);
+  let b = varchar.exec(to);
+  if (a && b) return b[1] === undefined || (a[1] !== undefined && Number(b[1]) >= Number(a[1]));
+  if (a && to === 'text') return true;
+  a = numeric.exec(from);
+  b = numeric.exec(to);
+  if (a && b) return b[1] === undefined || (a[1] !== undefined && a[2] === b[2] && Number(b[1]) >= Number(a[1]));
+  a = time.exec(from);
+  b = time.exec(to);
+  if (a && b && a[1] === b[1] && (a[3] ?? '') === (b[3] ?? '')) return b[2] === undefined || (a[2] !== undefined && Number(b[2]) >= Number(a[2]));
+  return false;
+}
+
+/** Narrowing a length or precision of the same type: an explicit cast truncates or rounds values. */
+function isNarrowing(from: string, to: string): boolean {
+  const base = (t: string) => t.replace(/\(\d+(?:,\d+)?\)/, '');
+  return base(from) === base(to) && !isSafeWidening(from, to);
+}
+
+/** Defaults that PostgreSQL must compute per row, so adding such a column rewrites the table. */
+function isVolatileDefault(expression: string | null): boolean {
+  return expression !== null && /\b(nextval|random|gen_random_uuid|uuid_generate_v\d\w*|clock_timestamp|timeofday)\s*\(/i.test(expression);
+}
+
+function columnDefinition(name: string, column: ColumnModel): string {
+  let sql = `${q(name)} ${column.type}`;
+  if (column.collation) sql += ` COLLATE ${column.collation}`;
+  if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
+  if (column.identity) sql += ` GENERATED ${column.identity.toUpperCase()} AS IDENTITY`;
+  if (column.default !== null) sql += ` DEFAULT ${column.default}`;
+  if (column.notNull) sql += ' NOT NULL';
+  return sql;
+}
+
+function constraintClause(name: string, constraint: ConstraintModel): string {
+  let sql = `CONSTRAINT ${q(name)} ${constraint.definition}`;
+  // pg_get_constraintdef already prints DEFERRABLE / INITIALLY DEFERRED for foreign keys; not for the others.
+  if (constraint.kind !== 'foreign key' && constraint.deferrable && !/DEFERRABLE/.test(constraint.definition)) {
+    sql += constraint.initiallyDeferred ? ' DEFERRABLE INITIALLY DEFERRED' : ' DEFERRABLE';
+  }
+  return sql;
+}
+
+function indexSql(name: string, index: IndexModel): string {
+  return index.definition.replace(/ INDEX ON /, ` INDEX ${q(name)} ON `);
+}
+
+function sequenceOptions(seq: SequenceModel): string {
+  return `AS ${seq.dataType} INCREMENT BY ${seq.increment} MINVALUE ${seq.min} MAXVALUE ${seq.max} START WITH ${seq.start} CACHE ${seq.cache}${seq.cycle ? ' CYCLE' : ' NO CYCLE'}`;
+}
+
+function columnObject(table: string, column: string): string {
+  return `column ${q(table)}.${q(column)}`;
+}
+
+/** Columns of `model` whose type is the enum (or an array of it). */
+function columnsOfEnum(model: SchemaModel, enumName: string): { table: string; column: string; array: boolean }[] {
+  const typeName = q(enumName);
+  const out: { table: string; column: string; array: boolean }[] = [];
+  for (const table of keys(model.tables)) {
+    for (const column of keys(model.tables[table].columns)) {
+      const type = model.tables[table].columns[column].type;
+      if (type === typeName || type === enumName) out.push({ table, column, array: false });
+      else if (type === typeName + '[]' || type === enumName + '[]') out.push({ table, column, array: true });
+    }
+  }
+  return out;
+}
+
+/** True when `to` keeps every value of `from` in the same relative order (so values can just be added). */
+function onlyAddsValues(from: EnumModel, to: EnumModel): boolean {
+  const kept = to.values.filter((v) => from.values.includes(v));
+  return kept.length === from.values.length && kept.every((v, i) => v === from.values[i]);
+}
+
+/** Does any default the plan sets use one of these new enum values? (PostgreSQL forbids that in the transaction that added them.) */
+function newValueUsedByNewDefault(from: SchemaModel, to: SchemaModel, enumName: string, newValues: string[]): boolean {
+  for (const { table, column } of columnsOfEnum(to, enumName)) {
+    const target = to.tables[table].columns[column].default;
+    const current = from.tables[table]?.columns[column]?.default ?? null;
+    if (target !== null && target !== current && newValues.some((v) => target.includes(quoteLiteral(v)))) return true;
+  }
+  return false;
+}
+
+export interface DiffOptions {
+  /** Treat the schema as new: steps for an empty schema (CREATE SCHEMA is the applier's). */
+  newSchema?: boolean;
+}
+
+export function diffSchemas(from: SchemaModel, to: SchemaModel): Step[] {
+  const dropViews: Step[] = [];
+  const dropForeignKeys: Step[] = [];
+  const dropIndexes: Step[] = [];
+  const dropTables: Step[] = [];
+  const enums: Step[] = [];
+  const sequences: Step[] = [];
+  const createTables: Step[] = [];
+  const columns: Step[] = [];
+  const addIndexes: Step[] = [];
+  const ownership: Step[] = [];
+  const addForeignKeys: Step[] = [];
+  const dropLast: Step[] = [];
+  const createViews: Step[] = [];
+
+  // 1 / 13. Views: recreated whenever their definition changes.
+  for (const name of keys(from.views)) {
+    const target = to.views[name];
+    if (target && target.definition === from.views[name].definition && target.materialized === from.views[name].materialized) continue;
+    const kind = from.views[name].materialized ? 'MATERIALIZED VIEW' : 'VIEW';
+    dropViews.push(step('drop', `${kind.toLowerCase()} ${q(name)}`, `DROP ${kind} ${q(name)}`));
+  }
+  for (const name of keys(to.views)) {
+    const current = from.views[name];
+    if (current && current.definition === to.views[name].definition && current.materialized === to.views[name].materialized) continue;
+    const kind = to.views[name].materialized ? 'MATERIALIZED VIEW' : 'VIEW';
+    createViews.push(step('create', `${kind.toLowerCase()} ${q(name)}`, `CREATE ${kind} ${q(name)} AS ${to.views[name].definition.trim().replace(/;$/, '')}`));
+  }
+
+  const droppedTables = removed(from.tables, to.tables);
+  const newTables = added(from.tables, to.tables);
+  const keptTables = kept(from.tables, to.tables);
+
+  // 2. Foreign keys that go or change; between dropped tables too, so the tables can go in any order.
+  for (const table of keptTables) {
+    const a = from.tables[table].constraints;
+    const b = to.tables[table].constraints;
+    for (const name of keys(a)) {
+      if (a[name].kind !== 'foreign key') continue;
+      if (b[name] && sameConstraint(a[name], b[name])) continue;
+      dropForeignKeys.push(step('drop', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
+    }
+  }
+  for (const table of droppedTables) {
+    const a = from.tables[table].constraints;
+    for (const name of keys(a)) {
+      if (a[name].kind === 'foreign key' && a[name].references !== table && droppedTables.includes(a[name].references ?? '')) {
+        dropForeignKeys.push(step('drop', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
+      }
+    }
+  }
+
+  // 3. Other constraints and indexes that go or change, on kept tables.
+  for (const table of keptTables) {
+    const a = from.tables[table];
+    const b = to.tables[table];
+    for (const name of keys(a.constraints)) {
+      if (a.constraints[name].kind === 'foreign key') continue;
+      if (b.constraints[name] && sameConstraint(a.constraints[name], b.constraints[name])) continue;
+      dropIndexes.push(step('drop', `${a.constraints[name].kind} ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
+    }
+    for (const name of keys(a.indexes)) {
+      if (b.indexes[name] && sameIndex(a.indexes[name], b.indexes[name])) continue;
+      dropIndexes.push(step('drop', `index ${q(name)}`, `DROP INDEX ${q(name)}`));
+    }
+  }
+
+  // 4. Tables that go.
+  for (const table of droppedTables) {
+    dropTables.push(step('drop', `table ${q(table)}`, `DROP TABLE ${q(table)}`, [hazard('DATA_LOSS', `drops table ${q(table)} and all its rows`)]));
+  }
+
+  // 5. Enums.
+  const recreatedEnums = new Set<string>();
+  for (const name of added(from.enums, to.enums)) {
+    const values = to.enums[name].values.map(quoteLiteral).join(', ');
+    enums.push(step('create', `enum ${q(name)}`, `CREATE TYPE ${q(name)} AS ENUM (${values})`));
+  }
+  for (const name of kept(from.enums, to.enums)) {
+    const a = from.enums[name];
+    const b = to.enums[name];
+    if (a.values.join('\0') === b.values.join('\0')) continue;
+    const newValues = b.values.filter((v) => !a.values.includes(v));
+    if (onlyAddsValues(a, b) && !newValueUsedByNewDefault(from, to, name, newValues)) {
+      for (const value of newValues) {
+        const index = b.values.indexOf(value);
+        const next = b.values.slice(index + 1).find((v) => a.values.includes(v));
+        const position = next === undefined ? '' : ` BEFORE ${quoteLiteral(next)}`;
+        enums.push(step('alter', `enum ${q(name)}`, `ALTER TYPE ${q(name)} ADD VALUE ${quoteLiteral(value)}${position}`));
+      }
+      continue;
+    }
+    // Values go or move: build the new type, move every column over, swap names.
+    recreatedEnums.add(name);
+    const gone = a.values.filter((v) => !b.values.includes(v));
+    const temp = `${name}_new`;
+    const hazards = gone.length
+      ? [
+          hazard('DATA_LOSS', `removes value${gone.length > 1 ? 's' : ''} ${gone.map(quoteLiteral).join(', ')} from enum ${q(name)}`),
+          hazard('MAY_FAIL_ON_DATA', `fails if a row still uses ${gone.map(quoteLiteral).join(', ')}`),
+        ]
+      : [];
+    enums.push(step('create', `enum ${q(temp)}`, `CREATE TYPE ${q(temp)} AS ENUM (${b.values.map(quoteLiteral).join(', ')})`));
+    const users = columnsOfEnum(from, name);
+    for (const { table, column, array } of users) {
+      const current = from.tables[table].columns[column];
+      if (current.default !== null) {
+        enums.push(step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} DROP DEFAULT`));
+      }
+      const cast = array ? `${q(column)}::text[]::${q(temp)}[]` : `${q(column)}::text::${q(temp)}`;
+      enums.push(
+        step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} TYPE ${q(temp)}${array ? '[]' : ''} USING (${cast})`, [
+          ...hazards,
+          hazard('TABLE_REWRITE', `rewrites table ${q(table)} to change the type of ${q(column)}`),
+          hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`),
+        ]),
+      );
+    }
+    enums.push(step('alter', `enum ${q(name)}`, `ALTER TYPE ${q(name)} RENAME TO ${q(name + '_old')}`));
+    enums.push(step('alter', `enum ${q(temp)}`, `ALTER TYPE ${q(temp)} RENAME TO ${q(name)}`));
+    enums.push(step('drop', `enum ${q(name + '_old')}`, `DROP TYPE ${q(name + '_old')}`, users.length ? [] : hazards));
+    for (const { table, column } of users) {
+      const target = to.tables[table]?.columns[column];
+      const current = from.tables[table].columns[column];
+      // Put back a default that stays the same; changed defaults are set with the other column changes.
+      if (current.default !== null && target && target.default === current.default) {
+        enums.push(step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} SET DEFAULT ${target.default}`));
+      }
+    }
+  }
+
+  // 6. Sequences (before tables: defaults call nextval on them).
+  for (const name of added(from.sequences, to.sequences)) {
+    sequences.push(step('create', `sequence ${q(name)}`, `CREATE SEQUENCE ${q(name)} ${sequenceOptions(to.sequences[name])}`));
+  }
+  for (const name of kept(from.sequences, to.sequences)) {
+    const a = from.sequences[name];
+    const b = to.sequences[name];
+    if (sequenceOptions(a) !== sequenceOptions(b)) {
+      sequences.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} ${sequenceOptions(b)}`));
+    }
+  }
+
+  // 7. New tables, with their primary key, unique, check and exclusion constraints inline.
+  for (const table of newTables) {
+    const t = to.tables[table];
+    const lines = Object.entries(t.columns).map(([name, column]) => '    ' + columnDefinition(name, column));
+    for (const name of keys(t.constraints)) {
+      if (t.constraints[name].kind !== 'foreign key') lines.push('    ' + constraintClause(name, t.constraints[name]));
+    }
+    createTables.push(step('create', `table ${q(table)}`, `CREATE TABLE ${q(table)} (\n${lines.join(',\n')}\n)`));
+  }
+
+  // 8. Columns of kept tables.
+  for (const table of keptTables) {
+    columns.push(...diffColumns(table, from.tables[table], to.tables[table], recreatedEnums));
+  }
+
+  // 9. Constraints (other than foreign keys) on kept tables, and indexes everywhere.
+  for (const table of [...keptTables, ...newTables]) {
+    const isNew = newTables.includes(table);
+    const a: TableModel = from.tables[table] ?? { columns: {}, constraints: {}, indexes: {} };
+    const b = to.tables[table];
+    if (!isNew) {
+      for (const name of keys(b.constraints)) {
+        const c = b.constraints[name];
+        if (c.kind === 'foreign key') continue;
+        if (a.constraints[name] && sameConstraint(a.constraints[name], c)) continue;
+        const hazards: Hazard[] = [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} violate ${c.kind} ${q(name)}`)];
+        if (c.kind !== 'check') hazards.push(hazard('INDEX_BUILD', `builds an index on ${q(table)}, blocking writes while it runs`));
+        hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while existing rows are checked`));
+        addIndexes.push(step('create', `${c.kind} ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} ADD ${constraintClause(name, c)}`, hazards));
+      }
+    }
+    for (const name of keys(b.indexes)) {
+      if (a.indexes[name] && sameIndex(a.indexes[name], b.indexes[name])) continue;
+      const hazards: Hazard[] = [];
+      if (!isNew) {
+        hazards.push(hazard('INDEX_BUILD', `builds index ${q(name)} on ${q(table)}, blocking writes while it runs`));
+        if (b.indexes[name].unique) hazards.push(hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} have duplicates`));
+      }
+      addIndexes.push(step('create', `index ${q(name)}`, indexSql(name, b.indexes[name]), hazards));
+    }
+  }
+
+  // 10. Sequence ownership, once the owning columns exist.
+  for (const name of keys(to.sequences)) {
+    const owner = to.sequences[name].ownedBy;
+    const current = from.sequences[name]?.ownedBy ?? null;
+    if (JSON.stringify(owner) === JSON.stringify(current)) continue;
+    const target = owner ? `${q(owner.table)}.${q(owner.column)}` : 'NONE';
+    ownership.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} OWNED BY ${target}`));
+  }
+
+  // 11. Foreign keys, once every table and unique index they need exists.
+  for (const table of [...keptTables, ...newTables]) {
+    const isNew = newTables.includes(table);
+    const a = from.tables[table]?.constraints ?? {};
+    const b = to.tables[table].constraints;
+    for (const name of keys(b)) {
+      if (b[name].kind !== 'foreign key') continue;
+      if (a[name] && sameConstraint(a[name], b[name])) continue;
+      const hazards = isNew ? [] : [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} reference missing rows of ${q(b[name].references ?? '')}`)];
+      addForeignKeys.push(step('create', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} ADD ${constraintClause(name, b[name])}`, hazards));
+    }
+  }
+
+  // 12. Sequences and enums that go. A sequence owned by a dropped column or table went with it.
+  for (const name of removed(from.sequences, to.sequences)) {
+    const owner = from.sequences[name].ownedBy;
+    if (owner && !to.tables[owner.table]?.columns[owner.column]) continue;
+    dropLast.push(step('drop', `sequence ${q(name)}`, `DROP SEQUENCE ${q(name)}`));
+  }
+  for (const name of removed(from.enums, to.enums)) {
+    dropLast.push(step('drop', `enum ${q(name)}`, `DROP TYPE ${q(name)}`));
+  }
+
+  return [
+    ...dropViews,
+    ...dropForeignKeys,
+    ...dropIndexes,
+    ...dropTables,
+    ...enums,
+    ...sequences,
+    ...createTables,
+    ...columns,
+    ...addIndexes,
+    ...ownership,
+    ...addForeignKeys,
+    ...dropLast,
+    ...createViews,
+  ];
+}
+
+function diffColumns(table: string, from: TableModel, to: TableModel, recreatedEnums: Set<string>): Step[] {
+  const drops: Step[] = [];
+  const adds: Step[] = [];
+  const alters: Step[] = [];
+  const alter = (column: string, sql: string, hazards: Hazard[] = []) =>
+    alters.push(step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} ${sql}`, hazards));
+  const hasRowsNote = `existing rows of ${q(table)}`;
+
+  const dropColumn = (column: string) =>
+    drops.push(
+      step('drop', columnObject(table, column), `ALTER TABLE ${q(table)} DROP COLUMN ${q(column)}`, [
+        hazard('DATA_LOSS', `drops column ${q(table)}.${q(column)} and its values`),
+      ]),
+    );
+  const addColumn = (column: string, c: ColumnModel) => {
+    const hazards: Hazard[] = [];
+    if (c.notNull && c.default === null && c.identity === null && c.generated === null) {
+      hazards.push(hazard('MAY_FAIL_ON_DATA', `adds required column ${q(column)} without a default: fails if ${q(table)} has rows`));
+    }
+    if (isVolatileDefault(c.default) || c.identity !== null || c.generated !== null) {
+      hazards.push(hazard('TABLE_REWRITE', `fills ${q(column)} row by row, rewriting ${q(table)}`));
+      hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`));
+    }
+    adds.push(step('create', columnObject(table, column), `ALTER TABLE ${q(table)} ADD COLUMN ${columnDefinition(column, c)}`, hazards));
+  };
+
+  for (const column of removed(from.columns, to.columns)) dropColumn(column);
+  for (const column of added(from.columns, to.columns)) addColumn(column, to.columns[column]);
+
+  for (const column of kept(from.columns, to.columns)) {
+    const a = from.columns[column];
+    const b = to.columns[column];
+    // Generated expressions and identity kinds cannot be altered in place everywhere: drop and add.
+    if (a.generated !== b.generated || (a.identity !== null && b.identity !== null && a.identity !== b.identity)) {
+      dropColumn(column);
+      addColumn(column, b);
+      continue;
+    }
+    const typeChanges = a.type !== b.type || a.collation !== b.collation;
+    let defaultDropped = false;
+    if (typeChanges) {
+      // The old default may not cast to the new type: take it off first, put the target one back after.
+      if (a.default !== null) {
+        alter(column, 'DROP DEFAULT');
+        defaultDropped = true;
+      }
+      const hazards: Hazard[] = [];
+      if (!isSafeWidening(a.type, b.type) || a.collation !== b.collation) {
+        hazards.push(hazard('TABLE_REWRITE', `rewrites table ${q(table)} to change ${q(column)} from ${a.type} to ${b.type}`));
+        hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`));
+        hazards.push(hazard('MAY_FAIL_ON_DATA', `fails if a value of ${q(column)} in ${hasRowsNote} does not convert to ${b.type}`));
+        if (isNarrowing(a.type, b.type)) hazards.push(hazard('DATA_LOSS', `narrows ${q(column)} from ${a.type} to ${b.type}: longer values are cut or rounded`));
+      }
+      const collate = b.collation ? ` COLLATE ${b.collation}` : '';
+      alter(column, `TYPE ${b.type}${collate} USING ${q(column)}::${b.type}`, hazards);
+    }
+    if (a.identity !== b.identity) {
+      if (a.identity === null) alter(column, `ADD GENERATED ${b.identity!.toUpperCase()} AS IDENTITY`);
+      else alter(column, 'DROP IDENTITY');
+    }
+    if (b.default !== a.default || (defaultDropped && b.default !== null)) {
+      if (b.default === null) {
+        if (!defaultDropped) alter(column, 'DROP DEFAULT');
+      } else {
+        const enumRecreated = [...recreatedEnums].some((e) => b.type === q(e) || b.type === q(e) + '[]');
+        // A recreated enum's column gets its unchanged default back in the enum step.
+        if (!(enumRecreated && a.default === b.default)) alter(column, `SET DEFAULT ${b.default}`);
+      }
+    }
+    if (a.notNull !== b.notNull) {
+      if (b.notNull) {
+        alter(column, 'SET NOT NULL', [
+          hazard('MAY_FAIL_ON_DATA', `fails if ${q(column)} is NULL in ${hasRowsNote}`),
+          hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while every row is checked`),
+        ]);
+      } else {
+        alter(column, 'DROP NOT NULL');
+      }
+    }
+  }
+  return [...drops, ...adds, ...alters];
+}
