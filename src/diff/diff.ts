@@ -85,7 +85,8 @@ export function isSafeWidening(from: string, to: string): boolean {
 
 /** Narrowing a length or precision of the same type: an explicit cast truncates or rounds values. */
 function isNarrowing(from: string, to: string): boolean {
-  const base = (t: string) => t.replace(/\(\d+(?:,\d+)?\)/, '');
+  // text is an unbounded varchar: text → varchar(n) narrows too.
+  const base = (t: string) => (t === 'text' ? 'character varying' : t.replace(/\(\d+(?:,\d+)?\)/, ''));
   return base(from) === base(to) && !isSafeWidening(from, to);
 }
 
