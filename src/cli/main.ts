@@ -6,6 +6,9 @@
 import { Builtins, Cli } from 'clipanion';
 import { TM_VERSION } from '../version.js';
 import * as pending from './commands/pending.js';
+import { ApplyCommand } from './commands/apply.js';
+import { PlanCommand } from './commands/plan.js';
+import { ValidateCommand } from './commands/validate.js';
 
 export async function main(argv: string[]): Promise<number> {
   const cli = new Cli({ binaryLabel: 'tm', binaryName: 'tm', binaryVersion: TM_VERSION,
@@ -13,6 +16,9 @@ export async function main(argv: string[]): Promise<number> {
   });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
+  cli.register(PlanCommand);
+  cli.register(ApplyCommand);
+  cli.register(ValidateCommand);
   for (const command of Object.values(pending)) cli.register(command);
   return cli.run(argv);
 }

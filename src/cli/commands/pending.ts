@@ -99,30 +99,6 @@ export class MigrateCommand extends TmCommand {
   }
 }
 
-export class ValidateCommand extends TmCommand {
-  static override paths = [['validate']];
-  static override usage = Command.Usage({ description: 'Check the Prisma schema folder and tenants.yaml' });
-  protected async run() {
-    notYetImplemented('validate');
-  }
-}
-
-export class PlanCommand extends TmCommand {
-  static override paths = [['plan']];
-  static override usage = Command.Usage({ description: 'Compare every tenant schema with the Prisma folder and write a plan file' });
-  protected async run() {
-    notYetImplemented('plan');
-  }
-}
-
-export class ApplyCommand extends TmCommand {
-  static override paths = [['apply']];
-  static override usage = Command.Usage({ description: 'Run exactly what a plan file says' });
-  plan = Option.String({ required: true });
-  protected async run() {
-    notYetImplemented('apply');
-  }
-}
 
 export class StatusCommand extends TmCommand {
   static override paths = [['status']];

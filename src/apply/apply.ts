@@ -1,0 +1,262 @@
+/**
+ * The applier: runs exactly what a plan says, or nothing, tenant by tenant.
+ *
+ * Per database: take the migration lock (lock.ts), make sure the history
+ * table exists, then let `parallelism` connections work through the plan's
+ * tenants. Each tenant is one transaction:
+ *
+ *   BEGIN; SET LOCAL lock_timeout
+ *   introspect the schema → fingerprint   (already at the after-state: skip;
+ *                                           not the plan's before-state: stale, skip)
+ *   [CREATE SCHEMA]; SET LOCAL search_path; the steps
+ *   introspect again → must equal the plan's after-fingerprint, else ROLLBACK
+ *   history row; COMMIT
+ *
+ * A lock timeout retries the whole tenant a few times. A crash at any moment
+ * leaves each tenant wholly before or wholly after: re-running the same plan
+ * skips those already done (they are at their after-fingerprint).
+ */
+import { hostname, userInfo } from 'node:os';
+import type pg from 'pg';
+import fastJsonPatch from 'fast-json-patch';
+import { ABSENT, fingerprint, shortFingerprint } from '../catalog/fingerprint.js';
+import { introspectSchemas } from '../catalog/introspect.js';
+import type { SchemaModel } from '../catalog/model.js';
+import type { TenantsConfig } from '../config/tenants.js';
+import type { Environment } from '../config/env.js';
+import { connect, databaseTarget, type DatabaseTarget } from '../db/connect.js';
+import { TmError } from '../errors.js';
+import { tenantSchemas } from '../plan/planner.js';
+import type { Cohort, Plan } from '../plan/types.js';
+import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { TM_VERSION } from '../version.js';
+import { ensureHistory, insertHistory } from './history.js';
+import { acquireMigrationLock } from './lock.js';
+
+export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
+
+export interface ApplyEvent {
+  type: 'started' | TenantOutcome | 'not-covered' | 'database-failed';
+  database: string;
+  schema?: string;
+  cohort?: string;
+  message?: string;
+  durationMs?: number;
+}
+
+export interface ApplyOptions {
+  parallelism: number;
+  lockWaitMs: number;
+  /** How many times a tenant is retried after a lock timeout. */
+  lockRetries: number;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+export interface ApplyResult {
+  applied: number;
+  alreadyApplied: number;
+  stale: number;
+  failed: number;
+  /** Tenants that tenants.yaml names now but the plan does not cover. */
+  notCovered: string[];
+  /** True when every tenant of the plan ended at its after-state. */
+  ok: boolean;
+}
+
+interface Job {
+  cohort: Cohort;
+  schema: string;
+}
+
+const LOCK_NOT_AVAILABLE = '55P03';
+
+function describeDifference(actual: SchemaModel, expected: SchemaModel): string {
+  const ops = fastJsonPatch.compare(expected, actual);
+  const shown = ops.slice(0, 3).map((op) => `${op.op} ${decodeURIComponent(op.path)}`);
+  return shown.join('; ') + (ops.length > 3 ? `; and ${ops.length - 3} more` : '');
+}
+
+export class StaleSchemaError extends Error {}
+
+export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environment, options: ApplyOptions): Promise<ApplyResult> {
+  const emit = options.onEvent ?? (() => {});
+  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, notCovered: [], ok: true };
+  for (const name of plan.databases) {
+    if (!config.databases.some((d) => d.name === name)) {
+      throw new TmError(`The plan covers database "${name}", which tenants.yaml does not name.`, 'Apply the plan with the tenants.yaml it was made from.');
+    }
+  }
+  const targets = config.databases.filter((d) => plan.databases.includes(d.name)).map((d) => databaseTarget(d, env));
+  await Promise.all(targets.map((target) => applyToDatabase(plan, config, target, options, emit, result)));
+  result.ok = result.stale === 0 && result.failed === 0;
+  return result;
+}
+
+async function applyToDatabase(
+  plan: Plan,
+  config: TenantsConfig,
+  target: DatabaseTarget,
+  options: ApplyOptions,
+  emit: (e: ApplyEvent) => void,
+  result: ApplyResult,
+): Promise<void> {
+  const database = target.config.name;
+  const lockClient = await connect(target, 'apply (lock)');
+  try {
+    await acquireMigrationLock(lockClient, database, options.lockWaitMs);
+    await ensureHistory(lockClient, config.metadataSchema);
+
+    const covered = new Set([
+      ...plan.cohorts.flatMap((c) => c.tenants.filter((t) => t.database === database).map((t) => t.schema)),
+      ...plan.unchanged.filter((t) => t.database === database).map((t) => t.schema),
+    ]);
+    for (const schema of await tenantSchemas(lockClient, target.config, config.metadataSchema)) {
+      if (!covered.has(schema)) {
+        result.notCovered.push(`${database}/${schema}`);
+        emit({ type: 'not-covered', database, schema, message: `${schema} is not covered by this plan (added after it was made): run tm plan again` });
+      }
+    }
+
+    const jobs: Job[] = plan.cohorts.flatMap((cohort) =>
+      cohort.tenants.filter((t) => t.database === database).map((t) => ({ cohort, schema: t.schema })),
+    );
+    const workers = Math.max(1, Math.min(options.parallelism, jobs.length));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        const client = await connect(target, `apply ${plan.id}`);
+        try {
+          while (next < jobs.length) {
+            const job = jobs[next++];
+            const outcome = await applyTenant(client, plan, config.metadataSchema, database, job, options, emit);
+            if (outcome === 'applied') result.applied++;
+            else if (outcome === 'already-applied') result.alreadyApplied++;
+            else if (outcome === 'stale') result.stale++;
+            else result.failed++;
+          }
+        } finally {
+          await client.end().catch(() => {});
+        }
+      }),
+    );
+  } finally {
+    await lockClient.end().catch(() => {});
+  }
+}
+
+async function applyTenant(
+  client: pg.ClientBase,
+  plan: Plan,
+  metadataSchema: string,
+  database: string,
+  job: Job,
+  options: ApplyOptions,
+  emit: (e: ApplyEvent) => void,
+): Promise<TenantOutcome> {
+  const { cohort, schema } = job;
+  const base = { database, schema, cohort: cohort.id };
+  emit({ type: 'started', ...base });
+  for (let attempt = 0; ; attempt++) {
+    const started = Date.now();
+    try {
+      const outcome = await applyTenantOnce(client, plan, metadataSchema, job);
+      emit({ type: outcome, ...base, durationMs: Date.now() - started, message: outcome === 'already-applied' ? `${schema} is already at the plan's after-state` : undefined });
+      return outcome;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      const code = (error as { code?: string }).code;
+      if (code === LOCK_NOT_AVAILABLE && attempt < options.lockRetries) {
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        continue;
+      }
+      if (error instanceof StaleSchemaError) {
+        emit({ type: 'stale', ...base, message: error.message });
+        return 'stale';
+      }
+      const message =
+        code === LOCK_NOT_AVAILABLE
+          ? `${schema}: gave up after ${attempt + 1} lock timeouts (${plan.settings.lockTimeoutMs} ms each): another session holds a lock on its tables`
+          : `${schema}: ${(error as Error).message}`;
+      emit({ type: 'failed', ...base, message, durationMs: Date.now() - started });
+      return 'failed';
+    }
+  }
+}
+
+async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema: string, job: Job): Promise<TenantOutcome> {
+  const { cohort, schema } = job;
+  const started = Date.now();
+  await client.query('BEGIN');
+  await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(`${plan.settings.lockTimeoutMs}ms`)}`);
+
+  const before = (await introspectSchemas(client, [schema])).get(schema);
+  const current = before ? fingerprint(before) : ABSENT;
+  if (current === cohort.afterFingerprint) {
+    await client.query('COMMIT');
+    return 'already-applied';
+  }
+  if (current !== cohort.beforeFingerprint) {
+    throw new StaleSchemaError(
+      `${schema} changed since the plan was made (expected ${shortFingerprint(cohort.beforeFingerprint)}, found ${shortFingerprint(current)}): run tm plan again`,
+    );
+  }
+
+  const statements: string[] = [];
+  if (cohort.createsSchema) {
+    const sql = `CREATE SCHEMA ${quoteIdent(schema)}`;
+    await client.query(sql);
+    statements.push(sql);
+  }
+  await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
+  const deferred = cohort.steps.filter((s) => !s.transactional);
+  for (const step of cohort.steps) {
+    if (!step.transactional) continue;
+    await client.query(step.sql);
+    statements.push(step.sql);
+  }
+
+  if (deferred.length === 0) {
+    const after = (await introspectSchemas(client, [schema])).get(schema)!;
+    if (fingerprint(after) !== cohort.afterFingerprint) {
+      const expected = plan.afterModels[cohort.afterFingerprint];
+      throw new Error(
+        `after its steps the schema is not what the plan expects (${shortFingerprint(fingerprint(after))} instead of ` +
+          `${shortFingerprint(cohort.afterFingerprint)}: ${describeDifference(after, expected)}); rolled back`,
+      );
+    }
+  }
+
+  await insertHistory(client, metadataSchema, {
+    tenantSchema: schema,
+    planId: plan.id,
+    kind: plan.kind,
+    name: plan.name,
+    beforeFingerprint: cohort.beforeFingerprint,
+    afterFingerprint: cohort.afterFingerprint,
+    durationMs: Date.now() - started,
+    appliedBy: `${currentUser()}@${hostname()}`,
+    statements: [...statements, ...deferred.map((s) => s.sql)],
+    beforeModel: before ?? null,
+    tmVersion: TM_VERSION,
+  });
+  await client.query('COMMIT');
+
+  // Statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY…) run after it, one by one.
+  if (deferred.length) {
+    await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+    try {
+      for (const step of deferred) await client.query(step.sql);
+    } finally {
+      await client.query('RESET search_path');
+    }
+  }
+  return 'applied';
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * History lives in a metadata schema of each database (`tm` by default), not
+ * in tenant schemas, where Prisma would see it as drift. Rows are written in
+ * the tenant's own transaction: a row exists exactly when its change does.
+ */
+import type { SchemaModel } from '../catalog/model.js';
+import type { Queryable } from '../db/queryable.js';
+import { quoteIdent } from '../sql/quote.js';
+
+export function historyTable(metadataSchema: string): string {
+  return `${quoteIdent(metadataSchema)}.history`;
+}
+
+/** Creates the metadata schema and history table when missing (run under the migration lock). */
+export async function ensureHistory(db: Queryable, metadataSchema: string): Promise<void> {
+  const table = historyTable(metadataSchema);
+  await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(metadataSchema)}`);
+  await db.query(`CREATE TABLE IF NOT EXISTS ${table} (
+    id                 bigserial PRIMARY KEY,
+    tenant_schema      text        NOT NULL,
+    plan_id            text        NOT NULL,
+    kind               text        NOT NULL,
+    name               text        NOT NULL,
+    before_fingerprint text        NOT NULL,
+    after_fingerprint  text        NOT NULL,
+    applied_at         timestamptz NOT NULL DEFAULT now(),
+    duration_ms        integer     NOT NULL,
+    applied_by         text        NOT NULL,
+    statements         jsonb       NOT NULL,
+    before_model       jsonb,
+    tm_version         text        NOT NULL,
+    UNIQUE (tenant_schema, plan_id)
+  )`);
+}
+
+export interface HistoryRow {
+  tenantSchema: string;
+  planId: string;
+  kind: string;
+  name: string;
+  beforeFingerprint: string;
+  afterFingerprint: string;
+  durationMs: number;
+  appliedBy: string;
+  statements: string[];
+  beforeModel: SchemaModel | null;
+  tmVersion: string;
+}
+
+export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
+  await db.query(
+    `INSERT INTO ${historyTable(metadataSchema)}
+       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+    [
+      row.tenantSchema,
+      row.planId,
+      row.kind,
+      row.name,
+      row.beforeFingerprint,
+      row.afterFingerprint,
+      row.durationMs,
+      row.appliedBy,
+      JSON.stringify(row.statements),
+      row.beforeModel === null ? null : JSON.stringify(row.beforeModel),
+      row.tmVersion,
+    ],
+  );
+}
+
+export async function hasHistoryRow(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM ${historyTable(metadataSchema)} WHERE tenant_schema = $1 AND plan_id = $2`, [tenantSchema, planId]);
+  return rows.length > 0;
+}
+
+export interface TenantHistory {
+  tenantSchema: string;
+  version: number;
+  lastName: string;
+  lastKind: string;
+  lastAppliedAt: Date;
+  lastPlanId: string;
+}
+
+/** Per tenant: how many plans were applied and the latest; one query per database. Empty when tm never applied here. */
+export async function latestHistory(db: Queryable, metadataSchema: string): Promise<Map<string, TenantHistory>> {
+  const { rows: exists } = await db.query(`select to_regclass($1) is not null as present`, [`${quoteIdent(metadataSchema)}.history`]);
+  const out = new Map<string, TenantHistory>();
+  if (!exists[0].present) return out;
+  const { rows } = await db.query(
+    `SELECT DISTINCT ON (tenant_schema) tenant_schema, name, kind, applied_at, plan_id,
+            count(*) OVER (PARTITION BY tenant_schema)::int AS version
+       FROM ${historyTable(metadataSchema)}
+      ORDER BY tenant_schema, applied_at DESC, id DESC`,
+  );
+  for (const r of rows) {
+    out.set(r.tenant_schema, {
+      tenantSchema: r.tenant_schema,
+      version: r.version,
+      lastName: r.name,
+      lastKind: r.kind,
+      lastAppliedAt: r.applied_at,
+      lastPlanId: r.plan_id,
+    });
+  }
+  return out;
+}

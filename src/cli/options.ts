@@ -1,0 +1,27 @@
+/** Options several commands share, parsed the same way everywhere. */
+import { Option } from 'clipanion';
+import { TmError } from '../errors.js';
+
+export const schemasOption = () => Option.Array('--schema', [], { description: 'Only this tenant schema (repeatable)' });
+export const databasesOption = () => Option.Array('--database', [], { description: 'Only this database from tenants.yaml (repeatable)' });
+export const detailedExitCodeOption = () =>
+  Option.Boolean('--detailed-exitcode', false, { description: 'Exit 0 when nothing changes, 2 with changes, 3 with hazardous changes (1 is an error)' });
+export const jsonOption = () => Option.Boolean('--json', false, { description: 'Machine-readable output' });
+
+/** Parses a duration such as 500ms, 10s, 2m, or a plain number of milliseconds. */
+export function parseDuration(text: string, option: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new TmError(`${option} takes a duration such as 500ms, 10s or 2m, not "${text}".`);
+  const value = Number(match[1]);
+  return Math.round(match[2] === 's' ? value * 1000 : match[2] === 'm' ? value * 60_000 : value);
+}
+
+export function parsePositiveInteger(text: string, option: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1) throw new TmError(`${option} takes a whole number of at least 1, not "${text}".`);
+  return Number(text);
+}
+
+/** Exit code for --detailed-exitcode: 0 nothing to do, 2 changes, 3 changes with hazards. */
+export function detailedExitCode(changes: boolean, hazards: boolean): number {
+  return !changes ? 0 : hazards ? 3 : 2;
+}

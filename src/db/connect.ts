@@ -1,0 +1,37 @@
+/**
+ * Connections to tenants.yaml's databases. Errors name the database by its
+ * tenants.yaml name and the environment variable, never the URL or password.
+ */
+import pg from 'pg';
+import { resolveDatabaseUrl, type DatabaseConfig } from '../config/tenants.js';
+import type { Environment } from '../config/env.js';
+import { TmError } from '../errors.js';
+
+export interface DatabaseTarget {
+  config: DatabaseConfig;
+  url: string;
+}
+
+export function databaseTarget(config: DatabaseConfig, env: Environment): DatabaseTarget {
+  return { config, url: resolveDatabaseUrl(config, env) };
+}
+
+export function connectionError(database: string, error: unknown): TmError {
+  const e = error as NodeJS.ErrnoException & { code?: string };
+  return new TmError(
+    `Cannot connect to database "${database}": ${e.message ?? String(error)}${e.code && !e.message?.includes(e.code) ? ` (${e.code})` : ''}`,
+    'Check that the server is up and that the environment variable named in tenants.yaml points at it.',
+  );
+}
+
+export async function connect(target: DatabaseTarget, purpose: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: target.url, application_name: `tm ${purpose}` });
+  // A dropped connection must surface as an error on the query in flight, not crash the process.
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    throw connectionError(target.config.name, error);
+  }
+  return client;
+}

@@ -1,0 +1,31 @@
+/** What `tm apply` prints as it goes: one line per tenant event, or one JSON object per event with --json. */
+import type { ApplyEvent, ApplyResult } from '../apply/apply.js';
+
+export function renderApplyEvent(event: ApplyEvent): string | null {
+  const where = event.schema ? `${event.database}/${event.schema}` : event.database;
+  const took = event.durationMs !== undefined ? ` (${event.durationMs} ms)` : '';
+  switch (event.type) {
+    case 'started':
+      return null;
+    case 'applied':
+      return `  ✓ ${where}: applied${took}`;
+    case 'already-applied':
+      return `  = ${where}: already applied, skipped`;
+    case 'stale':
+      return `  ! ${where}: skipped as stale: ${event.message}`;
+    case 'failed':
+      return `  ✗ ${where}: failed, rolled back: ${event.message}`;
+    case 'not-covered':
+      return `  ? ${where}: ${event.message}`;
+    default:
+      return `  ${event.type} ${where}: ${event.message ?? ''}`;
+  }
+}
+
+export function renderApplySummary(result: ApplyResult, seconds: number): string {
+  const parts = [`${result.applied} applied`, `${result.alreadyApplied} already applied`, `${result.stale} stale`, `${result.failed} failed`];
+  let text = `\nApply ${result.ok ? 'complete' : 'incomplete'}: ${parts.join(', ')} in ${seconds.toFixed(1)} s.`;
+  if (result.notCovered.length) text += ` ${result.notCovered.length} tenant(s) not covered by this plan.`;
+  if (!result.ok) text += '\nRun `tm plan` again for the stale schemas; fix the failures and re-run `tm apply` with the same plan to finish the rest.';
+  return text + '\n';
+}

@@ -1,0 +1,64 @@
+/**
+ * The plan as people read it in a terminal, in Terraform's manner:
+ * `+` create, `~` change, `-` drop, hazards flagged under their step.
+ */
+import { shortFingerprint } from '../catalog/fingerprint.js';
+import type { Step } from '../diff/step.js';
+import type { Cohort, Plan, PlanTenant } from '../plan/types.js';
+
+const SYMBOL: Record<Step['action'], string> = { create: '+', alter: '~', drop: '-' };
+
+export function tenantList(tenants: PlanTenant[], databases: number, max = 8): string {
+  const names = tenants.slice(0, max).map((t) => (databases > 1 ? `${t.database}/${t.schema}` : t.schema));
+  const more = tenants.length - names.length;
+  return names.join(', ') + (more > 0 ? `, and ${more} more` : '');
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function indent(text: string, prefix: string): string {
+  return text
+    .split('\n')
+    .map((line) => prefix + line)
+    .join('\n');
+}
+
+export function renderCohort(cohort: Cohort, plan: Plan, options: { sql: boolean }): string {
+  const lines: string[] = [];
+  const from = cohort.createsSchema ? 'new schema' : shortFingerprint(cohort.beforeFingerprint);
+  lines.push(
+    `Cohort ${cohort.id}: ${plural(cohort.tenants.length, 'schema')} (${from} → ${shortFingerprint(cohort.afterFingerprint)})`,
+    `  ${tenantList(cohort.tenants, plan.databases.length)}`,
+    '',
+  );
+  if (cohort.createsSchema) lines.push('  + schema (CREATE SCHEMA for each tenant)');
+  for (const step of cohort.steps) {
+    const flags = [...new Set(step.hazards.map((h) => h.type))];
+    lines.push(`  ${SYMBOL[step.action]} ${step.object}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    if (options.sql) lines.push(indent(step.sql + ';', '      '));
+    for (const h of step.hazards) lines.push(`      ! ${h.type}: ${h.message}`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
+export function renderPlanSummaryLine(plan: Plan): string {
+  const s = plan.summary;
+  if (plan.cohorts.length === 0) return `No changes. ${plural(s.unchanged, 'schema')} already match the Prisma schema.`;
+  const created = s.toCreate ? ` (${s.toCreate} new)` : '';
+  const hazards = s.hazards.length ? ` Hazards: ${s.hazards.join(', ')}.` : '';
+  return `Plan: ${plural(s.toChange, 'schema')} to change${created}, ${s.unchanged} unchanged, in ${plural(plan.cohorts.length, 'cohort')}.${hazards}`;
+}
+
+export function renderPlanText(plan: Plan, options: { sql: boolean } = { sql: true }): string {
+  const parts: string[] = [];
+  parts.push(
+    `tm ${plan.kind} "${plan.name}": ${plural(plan.summary.tenants, 'tenant schema')} on ${plural(plan.databases.length, 'database')} (${plan.databases.join(', ')}); Prisma schema ${plan.schema.hash.slice(0, 19)}… (${plural(plan.schema.files.length, 'file')})`,
+    '',
+  );
+  for (const cohort of plan.cohorts) parts.push(renderCohort(cohort, plan, options));
+  parts.push(renderPlanSummaryLine(plan));
+  return parts.join('\n') + '\n';
+}

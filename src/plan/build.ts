@@ -1,0 +1,105 @@
+/**
+ * Building a plan from models: pure, no I/O. Tenants with the same
+ * before-state get one cohort and one diff, however many they are.
+ */
+import { ABSENT, canonicalJson, fingerprint, sha256 } from '../catalog/fingerprint.js';
+import { emptySchemaModel, type SchemaModel } from '../catalog/model.js';
+import { diffSchemas } from '../diff/diff.js';
+import type { HazardType } from '../diff/step.js';
+import { TM_VERSION } from '../version.js';
+import { PLAN_FORMAT_VERSION, type Cohort, type Plan, type PlanKind, type PlanTenant, type UnchangedTenant } from './types.js';
+
+export interface DatabaseState {
+  name: string;
+  /** What the tenants should be. */
+  desired: SchemaModel;
+  /** Every tenant to plan, with its current model (undefined: the schema does not exist). */
+  tenants: { schema: string; model: SchemaModel | undefined }[];
+}
+
+export interface PlanInput {
+  kind: PlanKind;
+  name: string;
+  createdAt: Date;
+  schema: Plan['schema'];
+  databases: DatabaseState[];
+  lockTimeoutMs: number;
+}
+
+export function planId(createdAt: Date, name: string): string {
+  const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return `${stamp}_${name}`;
+}
+
+export function tenantSetHash(tenants: PlanTenant[]): string {
+  return sha256(tenants.map((t) => `${t.database}/${t.schema}`).sort().join('\n'));
+}
+
+export function planIntegrity(plan: Omit<Plan, 'integrity'> & { integrity?: string }): string {
+  const { integrity: _ignored, ...content } = plan;
+  return sha256(canonicalJson(content));
+}
+
+export function buildPlan(input: PlanInput): Plan {
+  const cohorts = new Map<string, Cohort>();
+  const afterModels: Record<string, SchemaModel> = {};
+  const unchanged: UnchangedTenant[] = [];
+  const all: PlanTenant[] = [];
+
+  for (const database of input.databases) {
+    const after = fingerprint(database.desired);
+    for (const tenant of database.tenants) {
+      const entry = { database: database.name, schema: tenant.schema };
+      all.push(entry);
+      const before = tenant.model ? fingerprint(tenant.model) : ABSENT;
+      if (before === after) {
+        unchanged.push({ ...entry, fingerprint: before });
+        continue;
+      }
+      afterModels[after] = database.desired;
+      const key = `${before}→${after}`;
+      let cohort = cohorts.get(key);
+      if (!cohort) {
+        cohort = {
+          id: '',
+          beforeFingerprint: before,
+          afterFingerprint: after,
+          createsSchema: tenant.model === undefined,
+          steps: diffSchemas(tenant.model ?? emptySchemaModel(), database.desired),
+          tenants: [],
+        };
+        cohorts.set(key, cohort);
+      }
+      cohort.tenants.push(entry);
+    }
+  }
+
+  // Largest cohort first: the common case leads, drifted outliers follow.
+  const ordered = [...cohorts.values()].sort((a, b) => b.tenants.length - a.tenants.length || a.beforeFingerprint.localeCompare(b.beforeFingerprint));
+  ordered.forEach((c, i) => (c.id = `c${i + 1}`));
+  const hazards = new Set<HazardType>(ordered.flatMap((c) => c.steps.flatMap((s) => s.hazards.map((h) => h.type))));
+  const toCreate = ordered.filter((c) => c.createsSchema).reduce((n, c) => n + c.tenants.length, 0);
+  const toChange = ordered.reduce((n, c) => n + c.tenants.length, 0);
+
+  const content: Omit<Plan, 'integrity'> = {
+    formatVersion: PLAN_FORMAT_VERSION,
+    tmVersion: TM_VERSION,
+    id: planId(input.createdAt, input.name),
+    kind: input.kind,
+    name: input.name,
+    createdAt: input.createdAt.toISOString(),
+    schema: input.schema,
+    tenantSetHash: tenantSetHash(all),
+    databases: input.databases.map((d) => d.name),
+    settings: { lockTimeoutMs: input.lockTimeoutMs },
+    cohorts: ordered,
+    afterModels,
+    unchanged,
+    summary: { tenants: all.length, toChange, toCreate, unchanged: unchanged.length, hazards: [...hazards].sort() },
+  };
+  return { ...content, integrity: planIntegrity(content) };
+}
+
+export function planHasChanges(plan: Plan): boolean {
+  return plan.cohorts.length > 0;
+}

@@ -1,0 +1,122 @@
+/**
+ * The planner's I/O: for each database at once, find its tenants, introspect
+ * them all in one snapshot, and work out what Prisma would create there; then
+ * hand the models to buildPlan.
+ */
+import type { SchemaModel } from '../catalog/model.js';
+import { discoverSchemas, introspectSnapshot } from '../catalog/introspect.js';
+import type { Environment } from '../config/env.js';
+import type { DatabaseConfig, TenantsConfig } from '../config/tenants.js';
+import { connect, databaseTarget, type DatabaseTarget } from '../db/connect.js';
+import type { Queryable } from '../db/queryable.js';
+import { desiredState } from '../desired/index.js';
+import { TmError } from '../errors.js';
+import type { LoadedSchema } from '../schema/load.js';
+import { buildPlan, type DatabaseState } from './build.js';
+import type { Plan, PlanKind } from './types.js';
+
+export interface PlanOptions {
+  kind: PlanKind;
+  name: string;
+  /** Only these tenant schemas (all when empty). */
+  schemas: string[];
+  /** Only these databases by tenants.yaml name (all when empty). */
+  databases: string[];
+  lockTimeoutMs: number;
+}
+
+export interface FleetContext {
+  config: TenantsConfig;
+  env: Environment;
+  schema: LoadedSchema;
+}
+
+export function selectDatabases(config: TenantsConfig, names: string[]): DatabaseConfig[] {
+  for (const name of names) {
+    if (!config.databases.some((d) => d.name === name)) {
+      throw new TmError(`There is no database "${name}" in tenants.yaml.`, `Databases: ${config.databases.map((d) => d.name).join(', ')}.`);
+    }
+  }
+  return config.databases.filter((d) => names.length === 0 || names.includes(d.name));
+}
+
+/** Listed tenants plus those discovery patterns find, never the metadata schema. */
+export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
+  const listed = database.tenants.map((t) => t.schema);
+  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema]);
+  return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
+}
+
+/** Keeps the wanted schemas; a wanted schema that no database has is an error. */
+export function filterSchemas(perDatabase: { database: string; schemas: string[] }[], wanted: string[]): void {
+  if (wanted.length === 0) return;
+  const known = new Set(perDatabase.flatMap((d) => d.schemas));
+  const unknown = wanted.filter((s) => !known.has(s));
+  if (unknown.length) {
+    throw new TmError(
+      `Not a tenant in tenants.yaml (listed or discovered): ${unknown.join(', ')}.`,
+      'Add it to tenants.yaml (tenants: or discover:) first.',
+    );
+  }
+  for (const d of perDatabase) d.schemas = d.schemas.filter((s) => wanted.includes(s));
+}
+
+export interface IntrospectedDatabase {
+  target: DatabaseTarget;
+  schemas: string[];
+  models: Map<string, SchemaModel>;
+  desired: SchemaModel;
+}
+
+/** One connection per database, all databases at once: tenants, their models, and the desired model. */
+export async function introspectFleet(context: FleetContext, options: Pick<PlanOptions, 'schemas' | 'databases'>): Promise<IntrospectedDatabase[]> {
+  const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
+  const results = await Promise.all(
+    targets.map(async (target) => {
+      const client = await connect(target, 'plan');
+      try {
+        const schemas = await tenantSchemas(client, target.config, context.config.metadataSchema);
+        return { target, client, schemas };
+      } catch (error) {
+        await client.end();
+        throw error;
+      }
+    }),
+  );
+  try {
+    const selection = results.map((r) => ({ database: r.target.config.name, schemas: r.schemas }));
+    filterSchemas(selection, options.schemas);
+    return await Promise.all(
+      results.map(async (r, i) => {
+        const schemas = selection[i].schemas;
+        const models = await introspectSnapshot(r.client, schemas);
+        const desired = await desiredState(context.schema.files, r.target.url, r.client);
+        return { target: r.target, schemas, models, desired: desired.model };
+      }),
+    );
+  } finally {
+    await Promise.all(results.map((r) => r.client.end()));
+  }
+}
+
+export async function planFleet(context: FleetContext, options: PlanOptions): Promise<Plan> {
+  const introspected = await introspectFleet(context, options);
+  const databases: DatabaseState[] = introspected.map((d) => ({
+    name: d.target.config.name,
+    desired: d.desired,
+    tenants: d.schemas.map((schema) => ({ schema, model: d.models.get(schema) })),
+  }));
+  return buildPlan({
+    kind: options.kind,
+    name: options.name,
+    createdAt: new Date(),
+    schema: {
+      folder: context.schema.folder,
+      files: context.schema.files.map((f) => f.path),
+      hash: context.schema.hash,
+      text: context.schema.mergedText,
+    },
+    databases,
+    lockTimeoutMs: options.lockTimeoutMs,
+  });
+}
