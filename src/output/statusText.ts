@@ -1,0 +1,26 @@
+/** `tm status` as a table, one row per tenant. */
+import { shortFingerprint } from '../catalog/fingerprint.js';
+import type { TenantStatus } from '../plan/status.js';
+
+export function renderStatusTable(rows: TenantStatus[]): string {
+  const multiDb = new Set(rows.map((r) => r.database)).size > 1;
+  const header = ['SCHEMA', 'VERSION', 'LAST MIGRATION', 'APPLIED AT', 'FINGERPRINT', 'STATE'];
+  const body = rows.map((r) => [
+    (multiDb ? `${r.database}/` : '') + r.schema + (r.listed ? '' : ' (discovered)'),
+    String(r.version),
+    r.lastName ? (r.lastKind === 'migrate' ? r.lastName : `${r.lastName} (${r.lastKind})`) : '-',
+    r.lastAppliedAt ? r.lastAppliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-',
+    shortFingerprint(r.fingerprint),
+    r.state,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
+  const counts = (state: string) => rows.filter((r) => r.state === state).length;
+  return [
+    line(header),
+    ...body.map(line),
+    '',
+    `${rows.length} tenant schema(s): ${counts('up to date')} up to date, ${counts('pending changes')} with pending changes, ${counts('not created')} not created.`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,60 @@
+/**
+ * Where every tenant stands: its history (one query per database) and whether
+ * it has pending changes against the Prisma folder (the planner's own bulk
+ * introspection and desired state, compared by fingerprint).
+ */
+import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
+import { latestHistory } from '../apply/history.js';
+import { connect } from '../db/connect.js';
+import { introspectFleet, type FleetContext } from './planner.js';
+
+export type TenantState = 'up to date' | 'pending changes' | 'not created';
+
+export interface TenantStatus {
+  database: string;
+  schema: string;
+  /** Listed in tenants.yaml (false: found by a discovery pattern). */
+  listed: boolean;
+  /** Number of plans applied to it. */
+  version: number;
+  lastName: string | null;
+  lastKind: string | null;
+  lastAppliedAt: string | null;
+  fingerprint: string;
+  state: TenantState;
+}
+
+export async function fleetStatus(context: FleetContext, options: { schemas: string[]; databases: string[] }): Promise<TenantStatus[]> {
+  const fleet = await introspectFleet(context, options);
+  const out: TenantStatus[] = [];
+  await Promise.all(
+    fleet.map(async (db) => {
+      const client = await connect(db.target, 'status');
+      let history;
+      try {
+        history = await latestHistory(client, context.config.metadataSchema);
+      } finally {
+        await client.end();
+      }
+      const target = fingerprint(db.desired);
+      const listed = new Set(db.target.config.tenants.map((t) => t.schema));
+      for (const schema of db.schemas) {
+        const model = db.models.get(schema);
+        const fp = model ? fingerprint(model) : ABSENT;
+        const h = history.get(schema);
+        out.push({
+          database: db.target.config.name,
+          schema,
+          listed: listed.has(schema),
+          version: h?.version ?? 0,
+          lastName: h?.lastName ?? null,
+          lastKind: h?.lastKind ?? null,
+          lastAppliedAt: h ? new Date(h.lastAppliedAt).toISOString() : null,
+          fingerprint: fp,
+          state: !model ? 'not created' : fp === target ? 'up to date' : 'pending changes',
+        });
+      }
+    }),
+  );
+  return out.sort((a, b) => a.database.localeCompare(b.database) || a.schema.localeCompare(b.schema));
+}
