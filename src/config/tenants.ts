@@ -1,0 +1,307 @@
+/**
+ * tenants.yaml: the databases tm manages and their tenant schemas.
+ *
+ * Checked in three passes, each error naming `tenants.yaml:<line>:<col>`:
+ * YAML syntax (the `yaml` library with a LineCounter), shape (the JSON Schema
+ * in schemas/tenants.schema.json, which editors can use too; unknown keys are
+ * errors so that a typo such as `tenant:` is not silently ignored), then what
+ * a JSON Schema cannot say (duplicates, reserved names).
+ *
+ * Connection strings never live in this file: `url: env(NAME)` names the
+ * environment variable that holds one. Error messages never print a URL's
+ * value, so a password pasted here by mistake does not end up in CI logs.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Ajv, type ErrorObject } from 'ajv';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { TmError } from '../errors.js';
+import type { Environment } from './env.js';
+
+export interface TenantEntry {
+  schema: string;
+  /** Label values as strings (`wave: 1` in YAML gives "1"). */
+  labels: Record<string, string>;
+}
+
+export interface DatabaseConfig {
+  /** The key under `databases:`, as plans and output name the database. */
+  name: string;
+  /** NAME of `url: env(NAME)`. */
+  urlEnv: string;
+  /** Listed tenants, in file order. */
+  tenants: TenantEntry[];
+  /** Glob patterns (* and ?) to match against the database's schemas; see globToRegExp. */
+  discover: string[];
+}
+
+export interface TenantsConfig {
+  /** Absolute path of the file read. */
+  path: string;
+  metadataSchema: string;
+  /** In file order. */
+  databases: DatabaseConfig[];
+}
+
+export const DEFAULT_METADATA_SCHEMA = 'tm';
+
+/**
+ * Schema names tm accepts: lowercase ASCII, digits, _ and $, starting with a
+ * letter or _, at most 63 bytes (PostgreSQL's identifier limit). Lowercase
+ * only, because PostgreSQL folds unquoted names to lowercase: such a name
+ * means the same quoted or not, in tm's SQL and in a user's psql session.
+ * Anything else (`tenant-1; DROP …`) is refused before it gets near SQL.
+ */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_$]{0,62}$/;
+
+const SCHEMA_NAME_RULE = 'use lowercase letters, digits, _ and $, starting with a letter or _, at most 63 characters';
+
+/** Reads and checks tenants.yaml. `file` defaults to tenants.yaml in projectDir. */
+export function loadTenantsConfig(projectDir: string, file: string = path.join(projectDir, 'tenants.yaml')): TenantsConfig {
+  const absolute = path.resolve(projectDir, file);
+  const shown = displayPath(projectDir, absolute);
+  if (!existsSync(absolute)) {
+    throw new TmError(`${shown}: file not found`, 'Create tenants.yaml with your databases and tenant schemas (see the README), or run tm from the project folder.');
+  }
+
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(readFileSync(absolute, 'utf8'), { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return `${shown}:${line}:${col}`;
+  };
+  const syntaxError = doc.errors[0];
+  if (syntaxError) {
+    throw new TmError(`${at(syntaxError.pos[0])}: ${redactUrls(syntaxError.message.split('\n')[0])}`, 'Fix the YAML syntax and run `tm validate` again.');
+  }
+
+  const data: unknown = doc.toJS();
+  if (data === null || data === undefined) {
+    throw new TmError(`${shown}:1:1: the file is empty`, 'List your databases under `databases:` (see the README).');
+  }
+  const validate = schemaValidator();
+  if (!validate(data)) {
+    const problems = (validate.errors ?? [])
+      .filter((error) => error.keyword !== 'if') // "must match else schema": the branch's own errors say what is wrong
+      .map((error) => ({ offset: offsetOf(doc, error), ...describe(error) }))
+      .sort((a, b) => a.offset - b.offset);
+    const [first] = problems;
+    throw new TmError(`${at(first.offset)}: ${first.message}`, first.hint ?? 'Fix tenants.yaml and run `tm validate` again.');
+  }
+
+  const config = toConfig(absolute, data as TenantsYaml);
+  checkNames(config, (segments) => at(nodeAt(doc, segments).offset));
+  return config;
+}
+
+/**
+ * The connection string of a database, from the environment. The error names
+ * the variable and the database, never a value.
+ */
+export function resolveDatabaseUrl(db: DatabaseConfig, env: Environment): string {
+  const url = env[db.urlEnv];
+  if (!url) {
+    throw new TmError(
+      `environment variable ${db.urlEnv} is not set (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
+      `Set ${db.urlEnv} to the database's connection string, in the environment or in .env.`,
+    );
+  }
+  return url;
+}
+
+/** The URL with any password replaced by ***, for display. Accepts libpq key=value strings too. */
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    for (const key of ['password', 'sslpassword']) if (parsed.searchParams.has(key)) parsed.searchParams.set(key, '***');
+    return parsed.toString();
+  } catch {
+    return redactUrls(url).replace(/\b(password|sslpassword)\s*=\s*('[^']*'|\S+)/gi, '$1=***');
+  }
+}
+
+/** A `discover` pattern as an anchored RegExp: `*` is any run of characters, `?` exactly one. */
+export function globToRegExp(pattern: string): RegExp {
+  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${body}$`);
+}
+
+// ---------------------------------------------------------------------------
+
+interface TenantsYaml {
+  metadataSchema?: string;
+  databases: Record<string, { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[] }>;
+}
+
+let compiled: ReturnType<Ajv['compile']> | null = null;
+
+/** The JSON Schema ships in schemas/ at the package root (dist/src/config/ → ../../../schemas/). */
+function schemaValidator(): ReturnType<Ajv['compile']> {
+  if (!compiled) {
+    const schema = JSON.parse(readFileSync(new URL('../../../schemas/tenants.schema.json', import.meta.url), 'utf8')) as object;
+    // verbose: errors carry their parent schema (to list the allowed keys) and data.
+    // allowUnionTypes: label values may be strings, numbers or booleans.
+    compiled = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile(schema);
+  }
+  return compiled;
+}
+
+function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
+  return {
+    path: absolute,
+    metadataSchema: data.metadataSchema ?? DEFAULT_METADATA_SCHEMA,
+    databases: Object.entries(data.databases).map(([name, db]) => ({
+      name,
+      urlEnv: /^env\((.+)\)$/.exec(db.url)![1],
+      tenants: (db.tenants ?? []).map((entry) =>
+        typeof entry === 'string'
+          ? { schema: entry, labels: {} }
+          : { schema: entry.schema, labels: Object.fromEntries(Object.entries(entry.labels ?? {}).map(([k, v]) => [k, String(v)])) },
+      ),
+      discover: db.discover ?? [],
+    })),
+  };
+}
+
+/** What the JSON Schema cannot check: reserved names, duplicates, the metadata schema used as a tenant. */
+function checkNames(config: TenantsConfig, at: (segments: Array<string | number>) => string): void {
+  const reserved = (name: string) => name.startsWith('pg_') || name === 'information_schema';
+  if (reserved(config.metadataSchema)) {
+    throw new TmError(`${at(['metadataSchema'])}: metadataSchema "${config.metadataSchema}" is a name PostgreSQL reserves for itself`, 'Choose another name, such as tm.');
+  }
+  for (const db of config.databases) {
+    const firstIndex = new Map<string, number>();
+    db.tenants.forEach((tenant, index) => {
+      const where = at(tenantSegments(db, index));
+      if (reserved(tenant.schema)) {
+        throw new TmError(`${where}: "${tenant.schema}" is a schema name PostgreSQL reserves for itself (pg_*, information_schema)`, 'Tenant schemas need other names.');
+      }
+      if (tenant.schema === config.metadataSchema) {
+        throw new TmError(
+          `${where}: "${tenant.schema}" is tm's metadata schema (metadataSchema), so it cannot be a tenant of database "${db.name}"`,
+          'Rename the tenant, or set metadataSchema to another name.',
+        );
+      }
+      const earlier = firstIndex.get(tenant.schema);
+      if (earlier !== undefined) {
+        throw new TmError(`${where}: tenant "${tenant.schema}" is listed twice for database "${db.name}" (first at ${at(tenantSegments(db, earlier))})`, 'Remove one of the two entries.');
+      }
+      firstIndex.set(tenant.schema, index);
+    });
+  }
+}
+
+function tenantSegments(db: DatabaseConfig, index: number): Array<string | number> {
+  return ['databases', db.name, 'tenants', index];
+}
+
+/** One ajv error as a sentence, in tm's words; the field is named as a YAML path. */
+function describe(error: ErrorObject): { message: string; hint?: string } {
+  const segments = pointerSegments(error.instancePath);
+  const field = fieldName(segments);
+  const last = segments[segments.length - 1];
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const key = String(error.params.additionalProperty);
+      if (error.instancePath === '/databases') {
+        return { message: `"${key}" is not a database name tm accepts: use letters, digits, _ and -, starting with a letter or _` };
+      }
+      if (last === 'labels') {
+        return { message: `"${key}" is not a label name tm accepts: use letters, digits, _, . and -, starting with a letter or _` };
+      }
+      const allowed = Object.keys((error.parentSchema?.properties as object | undefined) ?? {});
+      return { message: `unknown key "${key}"${field ? ` in ${field}` : ''} (allowed: ${allowed.join(', ')})` };
+    }
+    case 'required':
+      return { message: `${field || 'the file'} needs "${String(error.params.missingProperty)}"` };
+    case 'type': {
+      if (error.schemaPath.endsWith('/else/type')) return { message: `${field} must be a schema name or a mapping { schema, labels }` };
+      const expected = { object: 'a mapping (key: value)', array: 'a list', string: 'a string' }[String(error.params.type)] ?? `a ${String(error.params.type).replace(/,/g, ' or ')}`;
+      return { message: `${field} must be ${expected}` };
+    }
+    case 'minProperties':
+      return { message: `${field} must list at least one database` };
+    case 'pattern':
+      if (last === 'url') {
+        // Never echo the value: it may be a connection string with a password.
+        return {
+          message: `${field} must be env(NAME): use url: env(NAME) and put the connection string in the environment or .env`,
+          hint: 'tm never reads connection strings from tenants.yaml, so that they stay out of the repository.',
+        };
+      }
+      if (segments.includes('discover')) {
+        return { message: `${field} "${String(error.data)}" is not a discover pattern tm accepts: lowercase letters, digits, _, $ and the wildcards * and ?` };
+      }
+      return { message: `${field} "${String(error.data)}" is not a schema name tm accepts: ${SCHEMA_NAME_RULE}` };
+    default:
+      return { message: `${field} ${error.message ?? 'is invalid'}` };
+  }
+}
+
+/** `/databases/main/tenants/1` → ['databases', 'main', 'tenants', 1]. */
+function pointerSegments(pointer: string): Array<string | number> {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+/** ['databases', 'main', 'tenants', 1] → `databases.main.tenants[1]`. */
+function fieldName(segments: Array<string | number>): string {
+  return segments.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+/** Where in the file an ajv error points: an unknown key at the key itself, anything else at the value. */
+function offsetOf(doc: Document, error: ErrorObject): number {
+  const segments = pointerSegments(error.instancePath);
+  if (error.keyword === 'additionalProperties') {
+    const key = String(error.params.additionalProperty);
+    const container = nodeAt(doc, segments).node;
+    const pair = isMap(container) ? container.items.find((item) => isScalar(item.key) && String(item.key.value) === key) : undefined;
+    if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
+  }
+  if (error.keyword === 'required') return nodeAt(doc, segments).keyOffset;
+  return nodeAt(doc, segments).offset;
+}
+
+/**
+ * The YAML node at a path, with the offset to report: the value's start, or
+ * its key's when the value is empty (`tenants:` with nothing after it).
+ * `keyOffset` is the start of the key that holds the node (the node itself at
+ * the top level), where "this mapping lacks a key" is best shown.
+ */
+function nodeAt(doc: Document, segments: Array<string | number>): { node: unknown; offset: number; keyOffset: number } {
+  let node: unknown = doc.contents;
+  let keyOffset = rangeStart(node) ?? 0;
+  for (const segment of segments) {
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      if (!pair) break;
+      keyOffset = rangeStart(pair.key) ?? keyOffset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      node = node.items[segment];
+      keyOffset = rangeStart(node) ?? keyOffset;
+    } else {
+      break;
+    }
+  }
+  return { node, offset: rangeStart(node) ?? keyOffset, keyOffset };
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as Node | null | undefined)?.range?.[0];
+}
+
+function displayPath(projectDir: string, absolute: string): string {
+  const relative = path.relative(projectDir, absolute);
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative.split(path.sep).join('/') : absolute;
+}
+
+/** Masks the password of any URL inside a message. */
+function redactUrls(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi, '$1***@');
+}

@@ -1,0 +1,273 @@
+/**
+ * Loads the project's Prisma schema folder into one schema: reads every
+ * `.prisma` file, checks what tm relies on (one PostgreSQL datasource, no name
+ * defined twice) with messages that name both places, lets Prisma's own
+ * validator judge the rest, and merges the files into one text whose hash
+ * identifies the desired state in plans.
+ *
+ * How the files are merged, and why not by printing an AST: prisma-ast's
+ * printer inserts a blank line between a `///` doc comment and its model
+ * (Prisma then drops the model's documentation) and rewrites comments and
+ * alignment; Prisma's `merge_schemas` reformats every file, so the hash would
+ * move with Prisma's formatter. A Prisma multi-file schema is by definition
+ * the union of its files' blocks (no includes, no order), so concatenating
+ * the files verbatim is already the merged schema: every doc comment stays on
+ * the line above its block. A `// file: <path>` line before each part maps the
+ * merged text back to the files. The result is checked once more by Prisma as
+ * a single file, so "one valid schema" is verified, not assumed.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { Block, Datasource, Schema } from '@mrleebo/prisma-ast';
+import { TmError } from '../errors.js';
+import { locateSchema, type SchemaLocation } from './locate.js';
+import { validatePrismaFiles, type PrismaProblem } from './prisma-validator.js';
+
+export interface SchemaFile {
+  /** Relative to the project directory, `/` separators: the name errors use. */
+  path: string;
+  /** The file's text with line endings normalised to \n (see readSchemaFiles). */
+  content: string;
+}
+
+export interface SchemaDatasource {
+  name: string;
+  provider: 'postgresql';
+  /** The `schemas` list (multiSchema) when the datasource has one. */
+  schemas?: string[];
+}
+
+export interface LoadedSchema {
+  /** The schema folder, or the single schema file, relative to the project directory. */
+  folder: string;
+  /** Every .prisma file, sorted by path. */
+  files: SchemaFile[];
+  /** All files as one valid Prisma schema (see the top of this module). */
+  mergedText: string;
+  /** `sha256:<hex>` of mergedText. */
+  hash: string;
+  /** Names in the order of mergedText. */
+  models: string[];
+  enums: string[];
+  views: string[];
+  datasource: SchemaDatasource;
+}
+
+/** A named top-level block and where it is defined. */
+interface PlacedBlock {
+  kind: 'model' | 'view' | 'type' | 'enum' | 'datasource' | 'generator';
+  name: string;
+  file: string;
+  line: number;
+  block: Block;
+}
+
+export async function loadPrismaSchema(projectDir: string): Promise<LoadedSchema> {
+  const location = locateSchema(projectDir);
+  const files = readSchemaFiles(projectDir, location);
+  const blocks = await parseBlocks(files);
+  neutraliseConnectionUrls(files, blocks);
+
+  const datasource = checkDatasource(blocks, location);
+  checkUniqueNames(blocks);
+  const problems = validatePrismaFiles(files.map((file) => [file.path, file.content]));
+  if (problems.length > 0) throw prismaProblemError(problems);
+
+  const mergedText = mergeFiles(files);
+  const mergedProblems = validatePrismaFiles([['merged.prisma', mergedText]]);
+  if (mergedProblems.length > 0) {
+    // Only a bug in mergeFiles can get here: every file was valid together.
+    throw new Error(`tm merged a valid schema folder into an invalid schema: ${mergedProblems[0].message} (merged.prisma:${mergedProblems[0].line})`);
+  }
+
+  const namesOf = (kind: PlacedBlock['kind']) => blocks.filter((b) => b.kind === kind).map((b) => b.name);
+  return {
+    folder: location.path,
+    files,
+    mergedText,
+    hash: `sha256:${createHash('sha256').update(mergedText).digest('hex')}`,
+    models: namesOf('model'),
+    enums: namesOf('enum'),
+    views: namesOf('view'),
+    datasource,
+  };
+}
+
+/**
+ * Every .prisma file under the location, recursively, sorted by path (plain
+ * code-unit order, so the merge does not depend on the machine's locale).
+ * Line endings become \n and a byte-order mark is dropped, so that a Windows
+ * checkout of the same schema gives the same hash.
+ */
+function readSchemaFiles(projectDir: string, location: SchemaLocation): SchemaFile[] {
+  const absolute = path.resolve(projectDir, location.path);
+  const relativePaths =
+    location.kind === 'file'
+      ? [location.path]
+      : readdirSync(absolute, { recursive: true, encoding: 'utf8' })
+          .filter((entry) => entry.endsWith('.prisma') && statSync(path.join(absolute, entry)).isFile())
+          .map((entry) => joinPosix(location.path, entry));
+  if (relativePaths.length === 0) {
+    throw new TmError(`${location.path}: the Prisma schema folder has no .prisma files`, 'Put the schema (datasource, models, enums) in .prisma files in that folder.');
+  }
+  return relativePaths
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((file) => ({
+      path: file,
+      content: readFileSync(path.resolve(projectDir, file), 'utf8').replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n'),
+    }));
+}
+
+function joinPosix(folder: string, entry: string): string {
+  const relative = entry.split(path.sep).join('/');
+  return folder === '.' ? relative : `${folder}/${relative}`;
+}
+
+/**
+ * The named blocks of every file, with their lines, parsed by prisma-ast. A
+ * file prisma-ast cannot parse is reported with Prisma's own message when
+ * Prisma finds a problem too (its messages are far clearer than the parser's
+ * token lists), else with prisma-ast's.
+ */
+async function parseBlocks(files: SchemaFile[]): Promise<PlacedBlock[]> {
+  const { getSchema, PrismaParser, VisitorClassFactory } = await import('@mrleebo/prisma-ast');
+  // Our own parser instance: the default one takes its options from a
+  // `prisma-ast` key in whatever package.json lies above the current
+  // directory, and has line tracking off.
+  const parser = new PrismaParser({ nodeLocationTracking: 'full' });
+  const visitor = new (VisitorClassFactory(parser))();
+
+  const placed: PlacedBlock[] = [];
+  for (const file of files) {
+    let schema: Schema;
+    try {
+      schema = getSchema(file.content, { parser, visitor });
+    } catch (error) {
+      const problems = validatePrismaFiles(files.map((f) => [f.path, f.content]));
+      if (problems.length > 0) throw prismaProblemError(problems);
+      throw parseError(file, error);
+    }
+    for (const block of schema.list) {
+      if (block.type === 'comment' || block.type === 'break') continue;
+      placed.push({ kind: block.type, name: block.name, file: file.path, line: block.location?.startLine ?? 1, block });
+    }
+  }
+  return placed;
+}
+
+/** prisma-ast's (chevrotain's) error, reduced to one line with its position. */
+function parseError(file: SchemaFile, error: unknown): TmError {
+  const { token, previousToken, message } = error as {
+    token?: { startLine?: number; startColumn?: number };
+    previousToken?: { endLine?: number };
+    message?: string;
+  };
+  // At the end of input chevrotain's token has no position (NaN): use the
+  // last token read, else the last line of the file.
+  const line = Number.isFinite(token?.startLine) ? token!.startLine! : (previousToken?.endLine ?? file.content.split('\n').length);
+  const column = Number.isFinite(token?.startColumn) ? `:${token!.startColumn}` : '';
+  const firstLine = (message ?? String(error)).split('\n')[0];
+  return new TmError(`${file.path}:${line}${column}: cannot parse the Prisma schema: ${firstLine}`, 'Fix the syntax and run `tm validate` again.');
+}
+
+function prismaProblemError(problems: PrismaProblem[]): TmError {
+  const [first] = problems;
+  const more = problems.length - 1;
+  return new TmError(
+    `${first.file}:${first.line}: ${first.message}`,
+    more > 0
+      ? `Prisma found ${more} more problem${more === 1 ? '' : 's'} in the schema; fix this one and run \`tm validate\` again.`
+      : 'Fix the Prisma schema and run `tm validate` again.',
+  );
+}
+
+/**
+ * Prisma 6 kept connection strings in the datasource (`url = env("X")`,
+ * `directUrl`, `shadowDatabaseUrl`); Prisma 7's validator rejects them. tm
+ * never connects through them (tenants.yaml names the databases), so such a
+ * schema is accepted: the line is replaced by a comment in tm's copy of the
+ * file. Replacing rather than deleting keeps every line number as in the
+ * real file, and the value (which may be a literal password) never reaches
+ * the merged text, the hash or a plan.
+ */
+function neutraliseConnectionUrls(files: SchemaFile[], blocks: PlacedBlock[]): void {
+  for (const { block, file: filePath } of blocks) {
+    if (block.type !== 'datasource') continue;
+    const file = files.find((f) => f.path === filePath)!;
+    const lines = file.content.split('\n');
+    for (const assignment of block.assignments) {
+      if (assignment.type !== 'assignment' || !['url', 'directUrl', 'shadowDatabaseUrl'].includes(assignment.key)) continue;
+      const index = ((assignment as { location?: { startLine?: number } }).location?.startLine ?? 0) - 1;
+      if (index < 0 || !new RegExp(`^\\s*${assignment.key}\\s*=`).test(lines[index] ?? '')) continue;
+      lines[index] = `  // ${assignment.key}: ignored by tm (Prisma 7 reads connection strings from prisma.config.ts)`;
+    }
+    file.content = lines.join('\n');
+  }
+}
+
+/** Exactly one datasource, and a PostgreSQL one: tm plans PostgreSQL DDL only. */
+function checkDatasource(blocks: PlacedBlock[], location: SchemaLocation): SchemaDatasource {
+  const datasources = blocks.filter((b) => b.kind === 'datasource');
+  if (datasources.length === 0) {
+    throw new TmError(`${location.path}: the Prisma schema has no datasource block`, 'Add `datasource db { provider = "postgresql" }` to one of its .prisma files.');
+  }
+  if (datasources.length > 1) {
+    const [first, second] = datasources;
+    throw new TmError(
+      `${second.file}:${second.line}: a second datasource block "${second.name}"; datasource "${first.name}" is already defined at ${first.file}:${first.line}`,
+      'A Prisma schema has exactly one datasource: remove one of them.',
+    );
+  }
+  const [placed] = datasources;
+  const assignments = (placed.block as Datasource).assignments.filter((a) => a.type === 'assignment');
+  const provider = assignments.find((a) => a.key === 'provider');
+  const providerLine = (provider as { location?: { startLine?: number } } | undefined)?.location?.startLine ?? placed.line;
+  // "postgres" is Prisma's accepted alias of "postgresql".
+  if (!provider || (provider.value !== '"postgresql"' && provider.value !== '"postgres"')) {
+    const found = provider ? `provider = ${typeof provider.value === 'string' ? provider.value : 'a non-string value'}` : 'no provider';
+    throw new TmError(
+      `${placed.file}:${providerLine}: datasource "${placed.name}" has ${found}; tm manages PostgreSQL only`,
+      'Set provider = "postgresql" in the datasource block.',
+    );
+  }
+  const datasource: SchemaDatasource = { name: placed.name, provider: 'postgresql' };
+  const schemas = assignments.find((a) => a.key === 'schemas')?.value;
+  if (schemas && typeof schemas === 'object' && !Array.isArray(schemas) && schemas.type === 'array') {
+    datasource.schemas = schemas.args.filter((arg): arg is string => typeof arg === 'string').map(unquote);
+  }
+  return datasource;
+}
+
+/**
+ * Models, enums, composite types and views share one namespace across all
+ * files. Prisma reports a clash at the second definition only; tm names both
+ * places, which is what one needs when the two are in different files.
+ */
+function checkUniqueNames(blocks: PlacedBlock[]): void {
+  const seen = new Map<string, PlacedBlock>();
+  for (const block of blocks) {
+    if (block.kind === 'datasource' || block.kind === 'generator') continue;
+    const first = seen.get(block.name);
+    if (first) {
+      throw new TmError(
+        `${block.file}:${block.line}: ${block.kind} ${block.name} is already defined as ${first.kind} ${first.name} at ${first.file}:${first.line}`,
+        'Model, enum, type and view names must be unique across the schema folder: rename or remove one.',
+      );
+    }
+    seen.set(block.name, block);
+  }
+}
+
+/** The files, verbatim, one after another, each after a `// file:` line. */
+function mergeFiles(files: SchemaFile[]): string {
+  return files.map((file) => `// file: ${file.path}\n${file.content.endsWith('\n') ? file.content : `${file.content}\n`}`).join('\n');
+}
+
+function unquote(literal: string): string {
+  try {
+    return JSON.parse(literal) as string;
+  } catch {
+    return literal.replace(/^"|"$/g, '');
+  }
+}
