@@ -12,7 +12,7 @@
  */
 
 /** Joins the wanted schemas as a set (a hash join), not `= any(array)`, which is linear per row. */
-const WANTED = `wanted as (select distinct unnest($1::text[])::name as nspname)`;
+const WANTED = `wanted as (select nspname from pg_namespace where nspname = any($1::text[]::name[]))`;
 
 export const EXISTING_SCHEMAS = `
 with ${WANTED}

@@ -100,10 +100,3 @@ export class MigrateCommand extends TmCommand {
 }
 
 
-export class StatusCommand extends TmCommand {
-  static override paths = [['status']];
-  static override usage = Command.Usage({ description: 'Where every tenant schema stands' });
-  protected async run() {
-    notYetImplemented('status');
-  }
-}

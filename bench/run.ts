@@ -1,0 +1,99 @@
+/**
+ * npm run bench: figures for the planner and the applier on a local fleet.
+ *
+ *   BENCH_TENANTS (default 1000) tenant schemas of 10 tables each, on
+ *   BENCH_DATABASE_URL or, when unset, a throwaway server (as the tests do).
+ *
+ * Prints: plan wall time, peak memory and queries for an up-to-date fleet;
+ * the same for a fleet with one additive change; `tm apply` wall time for that
+ * change; and the same SQL run as one psql script (one transaction per
+ * tenant), the floor to compare with.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { benchSchema, createFleet, tenantName, writeProject } from './fleet.js';
+import { startThrowawayServer, type TestServer } from '../test/harness/postgres.js';
+import { quoteIdent } from '../src/sql/quote.js';
+
+const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
+const MODELS = 10;
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+const TM = fileURLToPath(new URL('../../bin/tm.js', import.meta.url));
+
+function planOnce(projectDir: string, url: string) {
+  const out = execFileSync(process.execPath, [here('./planOnce.js'), projectDir], { env: { ...process.env, BENCH_DATABASE_URL: url }, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!);
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(2) + ' s';
+}
+
+async function main() {
+  let server: TestServer | null = null;
+  let baseUrl = process.env.BENCH_DATABASE_URL;
+  if (!baseUrl) {
+    server = await startThrowawayServer();
+    baseUrl = server.adminUrl;
+  }
+  const dbName = `tm_bench_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${quoteIdent(dbName)}`);
+  const url = new URL(baseUrl);
+  url.pathname = '/' + dbName;
+  const dbUrl = url.toString();
+  try {
+    console.log(`tm bench: ${TENANTS} tenants × ${MODELS} tables, PostgreSQL at ${url.host}`);
+    let t = performance.now();
+    await createFleet(dbUrl, benchSchema(MODELS), TENANTS);
+    console.log(`  build fleet (setup):                 ${seconds(performance.now() - t)}`);
+
+    const upToDate = planOnce(writeProject(benchSchema(MODELS)), dbUrl);
+    console.log(`  plan, fleet up to date:              ${seconds(upToDate.ms)}, peak RSS ${upToDate.peakRssMb} MB, ${upToDate.queries} queries, ${upToDate.toChange} to change`);
+
+    const changedProject = writeProject(benchSchema(MODELS, true));
+    const changed = planOnce(changedProject, dbUrl);
+    console.log(`  plan, one additive change:           ${seconds(changed.ms)}, peak RSS ${changed.peakRssMb} MB, ${changed.queries} queries, ${changed.toChange} to change in ${changed.cohorts} cohort(s)`);
+
+    const planPath = join(changedProject, 'plan.json');
+    const planRun = spawnSync(process.execPath, [TM, 'plan', '--no-sql', '-o', planPath], { cwd: changedProject, env: { ...process.env, BENCH_DATABASE_URL: dbUrl }, encoding: 'utf8' });
+    if (planRun.status !== 0) throw new Error(planRun.stderr);
+    t = performance.now();
+    const apply = spawnSync(process.execPath, [TM, 'apply', planPath, '--parallelism', '4'], { cwd: changedProject, env: { ...process.env, BENCH_DATABASE_URL: dbUrl }, encoding: 'utf8' });
+    const applyMs = performance.now() - t;
+    if (apply.status !== 0) throw new Error(apply.stdout + apply.stderr);
+    console.log(`  tm apply, additive change:           ${seconds(applyMs)} (parallelism 4, with stale check, after-check and history)`);
+
+    // Undo the change, then run the very same statements as one psql script.
+    const plan = JSON.parse((await import('node:fs')).readFileSync(planPath, 'utf8'));
+    const steps: string[] = plan.cohorts[0].steps.map((s: { sql: string }) => s.sql + ';');
+    const undo: string[] = [];
+    const forward: string[] = [];
+    for (let i = 0; i < TENANTS; i++) {
+      const schema = quoteIdent(tenantName(i));
+      undo.push(`SET search_path TO ${schema}; DROP INDEX "Model0_note_idx"; ALTER TABLE "Model0" DROP COLUMN "note";`);
+      forward.push(`BEGIN;\nSET LOCAL search_path TO ${schema};\n${steps.join('\n')}\nCOMMIT;`);
+    }
+    await admin.end();
+    const dir = mkdtempSync(join(tmpdir(), 'tm-bench-sql-'));
+    writeFileSync(join(dir, 'undo.sql'), undo.join('\n'));
+    writeFileSync(join(dir, 'forward.sql'), forward.join('\n'));
+    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(dir, 'undo.sql'), dbUrl]);
+    t = performance.now();
+    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(dir, 'forward.sql'), dbUrl]);
+    console.log(`  same SQL as one psql script:         ${seconds(performance.now() - t)} (one transaction per tenant, no checks)`);
+  } finally {
+    const cleanup = new pg.Client({ connectionString: baseUrl });
+    await cleanup.connect();
+    await cleanup.query(`DROP DATABASE IF EXISTS ${quoteIdent(dbName)} WITH (FORCE)`);
+    await cleanup.end();
+    server?.stop();
+  }
+}
+
+await main();
