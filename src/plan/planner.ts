@@ -89,8 +89,11 @@ export async function introspectFleet(context: FleetContext, options: Pick<PlanO
     return await Promise.all(
       results.map(async (r, i) => {
         const schemas = selection[i].schemas;
-        const models = await introspectSnapshot(r.client, schemas);
-        const desired = await desiredState(context.schema.files, r.target.url, r.client);
+        // The desired state is worked out on a connection of its own, while the tenants are read.
+        const [models, desired] = await Promise.all([
+          introspectSnapshot(r.client, schemas),
+          desiredState(context.schema.files, r.target.url),
+        ]);
         return { target: r.target, schemas, models, desired: desired.model };
       }),
     );
