@@ -126,6 +126,9 @@ async function applyToDatabase(
       Array.from({ length: workers }, async () => {
         const client = await connect(target, `apply ${plan.id}`);
         try {
+          // This connection introspects one schema after another with the same
+          // named catalog queries: plan them once, not once per tenant.
+          await client.query('SET plan_cache_mode = force_generic_plan');
           while (next < jobs.length) {
             const job = jobs[next++];
             const outcome = await applyTenant(client, plan, config.metadataSchema, database, job, options, emit);

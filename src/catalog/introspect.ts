@@ -46,15 +46,17 @@ export async function introspectSchemas(db: Queryable, schemas: string[]): Promi
   // Printed expressions must qualify every tenant object (see queries.ts). Local to the caller's transaction.
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
   try {
-    const params = [schemas];
-    for (const row of (await db.query(Q.EXISTING_SCHEMAS, params)).rows) models.set(row.schema, emptySchemaModel());
+    // Named statements: a connection that introspects one schema after another
+    // (the applier) plans each catalog query once instead of every time.
+    const run = (name: string, text: string) => db.query({ name: `tm_catalog_${name}`, text, values: [schemas] });
+    for (const row of (await run('schemas', Q.EXISTING_SCHEMAS)).rows) models.set(row.schema, emptySchemaModel());
 
     const table = (schema: string, name: string): TableModel => {
       const model = models.get(schema)!;
       return (model.tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
     };
 
-    for (const row of (await db.query(Q.COLUMNS, params)).rows) {
+    for (const row of (await run('columns', Q.COLUMNS)).rows) {
       const t = table(row.schema, row.table);
       if (row.column === null) continue;
       const expression = row.default_expr === null ? null : stripSchemaQualifier(row.default_expr, row.schema_prefix);
@@ -69,7 +71,7 @@ export async function introspectSchemas(db: Queryable, schemas: string[]): Promi
       };
     }
 
-    for (const row of (await db.query(Q.CONSTRAINTS, params)).rows) {
+    for (const row of (await run('constraints', Q.CONSTRAINTS)).rows) {
       table(row.schema, row.table).constraints[row.name] = {
         kind: CONSTRAINT_KINDS[row.kind],
         definition: stripSchemaQualifier(row.definition, row.schema_prefix),
@@ -81,7 +83,7 @@ export async function introspectSchemas(db: Queryable, schemas: string[]): Promi
       };
     }
 
-    for (const row of (await db.query(Q.INDEXES, params)).rows) {
+    for (const row of (await run('indexes', Q.INDEXES)).rows) {
       table(row.schema, row.table).indexes[row.name] = {
         definition: stripSchemaQualifier(row.definition, row.schema_prefix),
         unique: row.is_unique,
@@ -89,11 +91,11 @@ export async function introspectSchemas(db: Queryable, schemas: string[]): Promi
       };
     }
 
-    for (const row of (await db.query(Q.ENUMS, params)).rows) {
+    for (const row of (await run('enums', Q.ENUMS)).rows) {
       models.get(row.schema)!.enums[row.name] = { values: row.values };
     }
 
-    for (const row of (await db.query(Q.SEQUENCES, params)).rows) {
+    for (const row of (await run('sequences', Q.SEQUENCES)).rows) {
       models.get(row.schema)!.sequences[row.name] = {
         dataType: row.data_type,
         start: row.start,
@@ -106,7 +108,7 @@ export async function introspectSchemas(db: Queryable, schemas: string[]): Promi
       };
     }
 
-    for (const row of (await db.query(Q.VIEWS, params)).rows) {
+    for (const row of (await run('views', Q.VIEWS)).rows) {
       models.get(row.schema)!.views[row.name] = {
         definition: stripSchemaQualifier(row.definition, row.schema_prefix),
         materialized: row.materialized,

@@ -11,13 +11,26 @@
  * `schema_prefix` (quote_ident(schema) || '.') is returned for that purpose.
  */
 
-/** Joins the wanted schemas as a set (a hash join), not `= any(array)`, which is linear per row. */
-const WANTED = `wanted as (select nspname from pg_namespace where nspname = any($1::text[]::name[]))`;
+/**
+ * The wanted schemas, and the relations in them. Relations are found through
+ * their dependency on their schema (pg_depend is indexed by referenced
+ * object), not by scanning pg_class, which has no index on relnamespace: one
+ * schema's introspection then costs index lookups, not a scan of every
+ * tenant's tables.
+ */
+const WANTED = `wanted as (select n.oid, n.nspname from pg_namespace n where n.nspname = any($1::text[]::name[])),
+rels as (
+  select c.oid, c.relname, c.relkind, w.nspname
+  from wanted w
+  join pg_depend dep on dep.refclassid = 'pg_namespace'::regclass and dep.refobjid = w.oid
+                    and dep.classid = 'pg_class'::regclass and dep.objsubid = 0 and dep.deptype = 'n'
+  join pg_class c on c.oid = dep.objid
+)`;
 
 export const EXISTING_SCHEMAS = `
 with ${WANTED}
-select n.nspname::text as schema
-from pg_namespace n join wanted w on w.nspname = n.nspname`;
+select w.nspname::text as schema
+from wanted w`;
 
 /** Schemas whose name matches one of the LIKE patterns in $1, minus those in $2. */
 export const MATCHING_SCHEMAS = `
@@ -30,8 +43,8 @@ order by 1`;
 /** Tables with their columns; a table without columns yields one row with null column fields. */
 export const COLUMNS = `
 with ${WANTED}
-select n.nspname::text as schema,
-       quote_ident(n.nspname) || '.' as schema_prefix,
+select c.nspname::text as schema,
+       quote_ident(c.nspname) || '.' as schema_prefix,
        c.relname::text as table,
        a.attname::text as column,
        format_type(a.atttypid, a.atttypmod) as type,
@@ -40,9 +53,7 @@ select n.nspname::text as schema,
        a.attidentity::text as identity,
        a.attgenerated::text as generated,
        case when a.attcollation <> 0 and a.attcollation <> t.typcollation then quote_ident(coll.collname) end as collation
-from pg_class c
-join pg_namespace n on n.oid = c.relnamespace
-join wanted w on w.nspname = n.nspname
+from rels c
 left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
 left join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
@@ -53,8 +64,8 @@ order by c.oid, a.attnum`;
 /** Primary key, unique, check, foreign-key and exclusion constraints (NOT NULL, PostgreSQL 18's contype 'n', is a column property). */
 export const CONSTRAINTS = `
 with ${WANTED}
-select n.nspname::text as schema,
-       quote_ident(n.nspname) || '.' as schema_prefix,
+select c.nspname::text as schema,
+       quote_ident(c.nspname) || '.' as schema_prefix,
        c.relname::text as table,
        con.conname::text as name,
        con.contype::text as kind,
@@ -64,24 +75,22 @@ select n.nspname::text as schema,
                join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
               order by k.ord) as columns,
        case when con.contype = 'f' then
-         case when fn.nspname = n.nspname then fc.relname::text else quote_ident(fn.nspname) || '.' || quote_ident(fc.relname) end
+         case when fn.nspname = c.nspname then fc.relname::text else quote_ident(fn.nspname) || '.' || quote_ident(fc.relname) end
        end as references_table,
        con.condeferrable as deferrable,
        con.condeferred as deferred,
        con.convalidated as validated
-from pg_constraint con
-join pg_class c on c.oid = con.conrelid
-join pg_namespace n on n.oid = c.relnamespace
-join wanted w on w.nspname = n.nspname
+from rels c
+join pg_constraint con on con.conrelid = c.oid
 left join pg_class fc on fc.oid = con.confrelid
 left join pg_namespace fn on fn.oid = fc.relnamespace
-where con.contype in ('p', 'u', 'c', 'f', 'x')`;
+where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x')`;
 
 /** Indexes that do not back a primary key, unique or exclusion constraint (those belong to the constraint). */
 export const INDEXES = `
 with ${WANTED}
-select n.nspname::text as schema,
-       quote_ident(n.nspname) || '.' as schema_prefix,
+select c.nspname::text as schema,
+       quote_ident(c.nspname) || '.' as schema_prefix,
        c.relname::text as table,
        ic.relname::text as name,
        i.indisunique as is_unique,
@@ -90,30 +99,29 @@ select n.nspname::text as schema,
                from unnest(i.indkey::int2[]) with ordinality as k(attnum, ord)
                join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
               order by k.ord) as columns
-from pg_index i
+from rels c
+join pg_index i on i.indrelid = c.oid
 join pg_class ic on ic.oid = i.indexrelid
-join pg_class c on c.oid = i.indrelid
-join pg_namespace n on n.oid = c.relnamespace
-join wanted w on w.nspname = n.nspname
 where c.relkind in ('r', 'p')
   and not exists (select 1 from pg_constraint con
                    where con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u', 'x'))`;
 
 export const ENUMS = `
 with ${WANTED}
-select n.nspname::text as schema,
+select w.nspname::text as schema,
        t.typname::text as name,
        array_agg(e.enumlabel::text order by e.enumsortorder) as values
-from pg_type t
-join pg_namespace n on n.oid = t.typnamespace
-join wanted w on w.nspname = n.nspname
+from wanted w
+join pg_depend dep on dep.refclassid = 'pg_namespace'::regclass and dep.refobjid = w.oid
+                  and dep.classid = 'pg_type'::regclass and dep.deptype = 'n'
+join pg_type t on t.oid = dep.objid and t.typtype = 'e'
 join pg_enum e on e.enumtypid = t.oid
-group by n.nspname, t.typname`;
+group by w.nspname, t.typname`;
 
 /** Sequences, except those behind identity columns (part of the column). */
 export const SEQUENCES = `
 with ${WANTED}
-select n.nspname::text as schema,
+select c.nspname::text as schema,
        c.relname::text as name,
        format_type(s.seqtypid, null) as data_type,
        s.seqstart::text as start,
@@ -122,12 +130,10 @@ select n.nspname::text as schema,
        s.seqmax::text as max,
        s.seqcache::text as cache,
        s.seqcycle as cycle,
-       case when tn.nspname = n.nspname then tc.relname::text end as owned_by_table,
-       case when tn.nspname = n.nspname then ta.attname::text end as owned_by_column
-from pg_sequence s
-join pg_class c on c.oid = s.seqrelid
-join pg_namespace n on n.oid = c.relnamespace
-join wanted w on w.nspname = n.nspname
+       case when tn.nspname = c.nspname then tc.relname::text end as owned_by_table,
+       case when tn.nspname = c.nspname then ta.attname::text end as owned_by_column
+from rels c
+join pg_sequence s on s.seqrelid = c.oid
 left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = c.oid
                        and dep.refclassid = 'pg_class'::regclass and dep.deptype in ('a', 'i')
 left join pg_class tc on tc.oid = dep.refobjid
@@ -137,12 +143,10 @@ where dep.deptype is distinct from 'i'`;
 
 export const VIEWS = `
 with ${WANTED}
-select n.nspname::text as schema,
-       quote_ident(n.nspname) || '.' as schema_prefix,
+select c.nspname::text as schema,
+       quote_ident(c.nspname) || '.' as schema_prefix,
        c.relname::text as name,
        c.relkind = 'm' as materialized,
        pg_get_viewdef(c.oid) as definition
-from pg_class c
-join pg_namespace n on n.oid = c.relnamespace
-join wanted w on w.nspname = n.nspname
+from rels c
 where c.relkind in ('v', 'm')`;
