@@ -59,6 +59,8 @@ export interface ApplyResult {
   failed: number;
   /** Tenants that tenants.yaml names now but the plan does not cover. */
   notCovered: string[];
+  /** Databases whose run stopped on an error (connection lost…); their remaining tenants were not attempted. */
+  databaseErrors: number;
   /** True when every tenant of the plan ended at its after-state. */
   ok: boolean;
 }
@@ -80,71 +82,98 @@ export class StaleSchemaError extends Error {}
 
 export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environment, options: ApplyOptions): Promise<ApplyResult> {
   const emit = options.onEvent ?? (() => {});
-  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, notCovered: [], ok: true };
+  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, databaseErrors: 0, notCovered: [], ok: true };
   for (const name of plan.databases) {
     if (!config.databases.some((d) => d.name === name)) {
       throw new TmError(`The plan covers database "${name}", which tenants.yaml does not name.`, 'Apply the plan with the tenants.yaml it was made from.');
     }
   }
   const targets = config.databases.filter((d) => plan.databases.includes(d.name)).map((d) => databaseTarget(d, env));
-  await Promise.all(targets.map((target) => applyToDatabase(plan, config, target, options, emit, result)));
-  result.ok = result.stale === 0 && result.failed === 0;
+
+  // Every database's lock first: a plan over several databases starts only when it can run on all of them.
+  const locks = await Promise.allSettled(targets.map((target) => lockDatabase(target, options.lockWaitMs)));
+  const failedLock = locks.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+  if (failedLock) {
+    await Promise.all(locks.map((l) => (l.status === 'fulfilled' ? l.value.end().catch(() => {}) : undefined)));
+    throw failedLock.reason;
+  }
+  const lockClients = locks.map((l) => (l as PromiseFulfilledResult<pg.Client>).value);
+  try {
+    const runs = await Promise.allSettled(
+      targets.map((target, i) => applyToDatabase(plan, config, target, lockClients[i], options, emit, result)),
+    );
+    runs.forEach((run, i) => {
+      if (run.status === 'rejected') {
+        result.databaseErrors++;
+        emit({ type: 'database-failed', database: targets[i].config.name, message: (run.reason as Error)?.message ?? String(run.reason) });
+      }
+    });
+  } finally {
+    await Promise.all(lockClients.map((c) => c.end().catch(() => {})));
+  }
+  result.ok = result.stale === 0 && result.failed === 0 && result.databaseErrors === 0;
   return result;
+}
+
+async function lockDatabase(target: DatabaseTarget, lockWaitMs: number): Promise<pg.Client> {
+  const client = await connect(target, 'apply (lock)');
+  try {
+    await acquireMigrationLock(client, target.config.name, lockWaitMs);
+    return client;
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
+  }
 }
 
 async function applyToDatabase(
   plan: Plan,
   config: TenantsConfig,
   target: DatabaseTarget,
+  lockClient: pg.Client,
   options: ApplyOptions,
   emit: (e: ApplyEvent) => void,
   result: ApplyResult,
 ): Promise<void> {
   const database = target.config.name;
-  const lockClient = await connect(target, 'apply (lock)');
-  try {
-    await acquireMigrationLock(lockClient, database, options.lockWaitMs);
-    await ensureHistory(lockClient, config.metadataSchema);
+  await ensureHistory(lockClient, config.metadataSchema);
 
-    const covered = new Set([
-      ...plan.cohorts.flatMap((c) => c.tenants.filter((t) => t.database === database).map((t) => t.schema)),
-      ...plan.unchanged.filter((t) => t.database === database).map((t) => t.schema),
-    ]);
-    for (const schema of await tenantSchemas(lockClient, target.config, config.metadataSchema)) {
-      if (!covered.has(schema)) {
-        result.notCovered.push(`${database}/${schema}`);
-        emit({ type: 'not-covered', database, schema, message: `${schema} is not covered by this plan (added after it was made): run tm plan again` });
-      }
+  const covered = new Set([
+    ...plan.cohorts.flatMap((c) => c.tenants.filter((t) => t.database === database).map((t) => t.schema)),
+    ...plan.unchanged.filter((t) => t.database === database).map((t) => t.schema),
+  ]);
+  for (const schema of await tenantSchemas(lockClient, target.config, config.metadataSchema)) {
+    if (!covered.has(schema)) {
+      result.notCovered.push(`${database}/${schema}`);
+      emit({ type: 'not-covered', database, schema, message: `${schema} is not covered by this plan (added after it was made): run tm plan again` });
     }
-
-    const jobs: Job[] = plan.cohorts.flatMap((cohort) =>
-      cohort.tenants.filter((t) => t.database === database).map((t) => ({ cohort, schema: t.schema })),
-    );
-    const workers = Math.max(1, Math.min(options.parallelism, jobs.length));
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: workers }, async () => {
-        const client = await connect(target, `apply ${plan.id}`);
-        try {
-          // This connection introspects one schema after another with the same
-          // named catalog queries: plan them once, not once per tenant.
-          await client.query('SET plan_cache_mode = force_generic_plan');
-          while (next < jobs.length) {
-            const job = jobs[next++];
-            const outcome = await applyTenant(client, plan, config.metadataSchema, database, job, options, emit);
-            if (outcome === 'applied') result.applied++;
-            else if (outcome === 'already-applied') result.alreadyApplied++;
-            else if (outcome === 'stale') result.stale++;
-            else result.failed++;
-          }
-        } finally {
-          await client.end().catch(() => {});
-        }
-      }),
-    );
-  } finally {
-    await lockClient.end().catch(() => {});
   }
+
+  const jobs: Job[] = plan.cohorts.flatMap((cohort) =>
+    cohort.tenants.filter((t) => t.database === database).map((t) => ({ cohort, schema: t.schema })),
+  );
+  const workers = Math.max(1, Math.min(options.parallelism, jobs.length));
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      const client = await connect(target, `apply ${plan.id}`);
+      try {
+        // This connection introspects one schema after another with the same
+        // named catalog queries: plan them once, not once per tenant.
+        await client.query('SET plan_cache_mode = force_generic_plan');
+        while (next < jobs.length) {
+          const job = jobs[next++];
+          const outcome = await applyTenant(client, plan, config.metadataSchema, database, job, options, emit);
+          if (outcome === 'applied') result.applied++;
+          else if (outcome === 'already-applied') result.alreadyApplied++;
+          else if (outcome === 'stale') result.stale++;
+          else result.failed++;
+        }
+      } finally {
+        await client.end().catch(() => {});
+      }
+    }),
+  );
 }
 
 async function applyTenant(

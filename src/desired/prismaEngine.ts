@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import pg from 'pg';
 import { TmError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
@@ -55,7 +56,11 @@ export async function renderCreateSql(files: { path: string; content: string }[]
   const { SchemaEngine } = await engineModule;
   const { PrismaPg } = require('@prisma/adapter-pg');
   const { bindMigrationAwareSqlAdapterFactory } = require('@prisma/driver-adapter-utils');
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg({ connectionString, max: 1 }));
+  // Our own pool, so that it can be closed: the adapter never closes one it made, and an idle
+  // pooled connection would keep the process alive for pg's idle timeout after the work is done.
+  const pool = new pg.Pool({ connectionString, max: 1 });
+  pool.on('error', () => {});
+  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool));
   const datamodels = files.map((f) => [f.path, f.content]);
   let engine;
   try {
@@ -73,6 +78,7 @@ export async function renderCreateSql(files: { path: string; content: string }[]
     throw new TmError(`Prisma's schema engine could not render the schema: ${message}`, 'Check the schema with `tm validate`.');
   } finally {
     engine?.free();
+    await pool.end();
   }
 }
 

@@ -5,16 +5,25 @@
 import { shortFingerprint } from '../catalog/fingerprint.js';
 import type { Step } from '../diff/step.js';
 import type { Cohort, Plan, PlanTenant } from '../plan/types.js';
+import { describeOutlier, isOutlier } from './outliers.js';
 
-const SYMBOL: Record<Step['action'], string> = { create: '+', alter: '~', drop: '-' };
+export const SYMBOL: Record<Step['action'], string> = { create: '+', alter: '~', drop: '-' };
 
-export function tenantList(tenants: PlanTenant[], databases: number, max = 8): string {
-  const names = tenants.slice(0, max).map((t) => (databases > 1 ? `${t.database}/${t.schema}` : t.schema));
+/** How many tenant names a cohort line shows before "and N more": 10,000 identical tenants stay one line. */
+export const TEXT_TENANTS_SHOWN = 8;
+
+/** A tenant as output names it: `schema`, or `database/schema` when the plan spans several databases. */
+export function tenantName(t: PlanTenant, databases: number): string {
+  return databases > 1 ? `${t.database}/${t.schema}` : t.schema;
+}
+
+export function tenantList(tenants: PlanTenant[], databases: number, max = TEXT_TENANTS_SHOWN): string {
+  const names = tenants.slice(0, max).map((t) => tenantName(t, databases));
   const more = tenants.length - names.length;
   return names.join(', ') + (more > 0 ? `, and ${more} more` : '');
 }
 
-function plural(n: number, word: string): string {
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
@@ -31,8 +40,9 @@ export function renderCohort(cohort: Cohort, plan: Plan, options: { sql: boolean
   lines.push(
     `Cohort ${cohort.id}: ${plural(cohort.tenants.length, 'schema')} (${from} → ${shortFingerprint(cohort.afterFingerprint)})`,
     `  ${tenantList(cohort.tenants, plan.databases.length)}`,
-    '',
   );
+  if (isOutlier(cohort, plan)) lines.push(`  ! Outlier: ${describeOutlier(cohort, plan)}.`);
+  lines.push('');
   if (cohort.createsSchema) lines.push('  + schema (CREATE SCHEMA for each tenant)');
   for (const step of cohort.steps) {
     const flags = [...new Set(step.hazards.map((h) => h.type))];

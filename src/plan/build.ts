@@ -26,8 +26,9 @@ export interface PlanInput {
   lockTimeoutMs: number;
 }
 
+/** `20261125T131853.123Z_add_x`: a UTC timestamp to the millisecond, so two plans made in the same second differ. */
 export function planId(createdAt: Date, name: string): string {
-  const stamp = createdAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = createdAt.toISOString().replace(/[-:]/g, '');
   return `${stamp}_${name}`;
 }
 

@@ -117,7 +117,7 @@ describe('buildPlan (pure)', () => {
     expect(plan.summary).to.deep.equal({ tenants: 7, toChange: 6, toCreate: 1, unchanged: 1, hazards: ['DATA_LOSS', 'INDEX_BUILD', 'MAY_FAIL_ON_DATA'] });
     expect(plan.afterModels).to.deep.equal({ [fingerprint(DESIRED)]: DESIRED });
     expect(plan.databases).to.deep.equal(['main', 'eu']);
-    expect(plan.id).to.equal('20261125T120000Z_add_name');
+    expect(plan.id).to.equal('20261125T120000.123Z_add_name');
     expect(planHasChanges(plan)).to.equal(true);
   });
 

@@ -21,7 +21,7 @@ export class ApplyCommand extends TmCommand {
   protected async run() {
     const parallelism = parsePositiveInteger(this.parallelism, '--parallelism');
     const lockWaitMs = parseDuration(this.lockWait, '--lock-wait');
-    const lockRetries = Number(this.lockRetries);
+    const lockRetries = /^\d+$/.test(this.lockRetries) ? Number(this.lockRetries) : parsePositiveInteger(this.lockRetries, '--lock-retries');
     const { readPlan } = await import('../../plan/file.js');
     const { loadEnvironment } = await import('../../config/env.js');
     const { loadTenantsConfig } = await import('../../config/tenants.js');

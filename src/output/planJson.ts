@@ -1,0 +1,145 @@
+/**
+ * `tm show --format json`: the plan as other tools consume it, in a shape that
+ * is documented (schemas/plan-json-output.schema.json and the README) and
+ * versioned on its own, like `terraform show -json`. It is not the plan file:
+ * the plan file is tm's input to `tm apply` and may change shape with tm;
+ * this output keeps its shape within a major `format_version`.
+ *
+ * Versioning: `format_version` is "MAJOR.MINOR". New fields raise MINOR
+ * (consumers must ignore fields they do not know); removing or changing the
+ * meaning of a field raises MAJOR.
+ *
+ * Unlike the text and Markdown views, every tenant is listed: nothing is
+ * truncated. Left out: the merged Prisma schema text and the after-state
+ * models (both in the plan file).
+ */
+import type { HazardType, StepAction } from '../diff/step.js';
+import type { Plan, PlanKind } from '../plan/types.js';
+import { isOutlier, outlierIds } from './outliers.js';
+
+export const PLAN_JSON_FORMAT_VERSION = '1.0';
+
+export interface PlanJsonTenant {
+  database: string;
+  schema: string;
+}
+
+export interface PlanJsonStep {
+  /** 1-based position in the cohort, as the text and Markdown views number steps. */
+  index: number;
+  action: StepAction;
+  object: string;
+  sql: string;
+  transactional: boolean;
+  hazards: { type: HazardType; message: string }[];
+}
+
+export interface PlanJsonCohort {
+  id: string;
+  before_fingerprint: string;
+  after_fingerprint: string;
+  creates_schema: boolean;
+  tenant_count: number;
+  outlier: boolean;
+  /** Hazard types of its steps, sorted. */
+  hazards: HazardType[];
+  tenants: PlanJsonTenant[];
+  steps: PlanJsonStep[];
+}
+
+/** One step's hazard, flattened: what a reviewer ticks off. */
+export interface PlanJsonHazard {
+  type: HazardType;
+  message: string;
+  cohort: string;
+  step: number;
+  object: string;
+  tenant_count: number;
+}
+
+export interface PlanJson {
+  format_version: typeof PLAN_JSON_FORMAT_VERSION;
+  tm_version: string;
+  plan: {
+    id: string;
+    kind: PlanKind;
+    name: string;
+    created_at: string;
+    /** The plan file's own format version. */
+    file_format_version: number;
+    integrity: string;
+    tenant_set_hash: string;
+  };
+  prisma_schema: { folder: string; files: string[]; hash: string };
+  databases: string[];
+  settings: { lock_timeout_ms: number };
+  summary: {
+    tenants: number;
+    to_change: number;
+    to_create: number;
+    unchanged: number;
+    cohorts: number;
+    steps: number;
+    hazards: HazardType[];
+    outliers: string[];
+  };
+  cohorts: PlanJsonCohort[];
+  hazards: PlanJsonHazard[];
+  unchanged: (PlanJsonTenant & { fingerprint: string })[];
+}
+
+export function planToJson(plan: Plan): PlanJson {
+  const cohorts: PlanJsonCohort[] = plan.cohorts.map((c) => ({
+    id: c.id,
+    before_fingerprint: c.beforeFingerprint,
+    after_fingerprint: c.afterFingerprint,
+    creates_schema: c.createsSchema,
+    tenant_count: c.tenants.length,
+    outlier: isOutlier(c, plan),
+    hazards: [...new Set(c.steps.flatMap((s) => s.hazards.map((h) => h.type)))].sort(),
+    tenants: c.tenants.map((t) => ({ database: t.database, schema: t.schema })),
+    steps: c.steps.map((s, i) => ({
+      index: i + 1,
+      action: s.action,
+      object: s.object,
+      sql: s.sql,
+      transactional: s.transactional,
+      hazards: s.hazards.map((h) => ({ type: h.type, message: h.message })),
+    })),
+  }));
+  return {
+    format_version: PLAN_JSON_FORMAT_VERSION,
+    tm_version: plan.tmVersion,
+    plan: {
+      id: plan.id,
+      kind: plan.kind,
+      name: plan.name,
+      created_at: plan.createdAt,
+      file_format_version: plan.formatVersion,
+      integrity: plan.integrity,
+      tenant_set_hash: plan.tenantSetHash,
+    },
+    prisma_schema: { folder: plan.schema.folder, files: [...plan.schema.files], hash: plan.schema.hash },
+    databases: [...plan.databases],
+    settings: { lock_timeout_ms: plan.settings.lockTimeoutMs },
+    summary: {
+      tenants: plan.summary.tenants,
+      to_change: plan.summary.toChange,
+      to_create: plan.summary.toCreate,
+      unchanged: plan.summary.unchanged,
+      cohorts: plan.cohorts.length,
+      steps: plan.cohorts.reduce((n, c) => n + c.steps.length, 0),
+      hazards: [...plan.summary.hazards],
+      outliers: outlierIds(plan),
+    },
+    cohorts,
+    hazards: cohorts.flatMap((c) =>
+      c.steps.flatMap((s) => s.hazards.map((h) => ({ type: h.type, message: h.message, cohort: c.id, step: s.index, object: s.object, tenant_count: c.tenant_count }))),
+    ),
+    unchanged: plan.unchanged.map((t) => ({ database: t.database, schema: t.schema, fingerprint: t.fingerprint })),
+  };
+}
+
+export function renderPlanJson(plan: Plan): string {
+  return JSON.stringify(planToJson(plan), null, 2) + '\n';
+}
