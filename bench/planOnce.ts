@@ -3,7 +3,7 @@
  * its own: prints a JSON line with wall time, peak RSS and catalog round trips.
  */
 import pg from 'pg';
-import { loadProject } from '../src/cli/context.js';
+import { openProject } from '../src/cli/context.js';
 import { planFleet } from '../src/plan/planner.js';
 
 let queries = 0;
@@ -15,7 +15,7 @@ const original = pg.Client.prototype.query;
 
 const projectDir = process.argv[2];
 const started = performance.now();
-const project = await loadProject(projectDir);
+const project = openProject(projectDir);
 const plan = await planFleet(project, { kind: 'migrate', name: 'bench', schemas: [], databases: [], lockTimeoutMs: 5000 });
 const ms = performance.now() - started;
 console.log(

@@ -10,6 +10,7 @@ import {
   type TableModel,
 } from './model.js';
 import * as Q from './queries.js';
+import { quoteLiteral } from '../sql/quote.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   p: 'primary key',
@@ -38,100 +39,144 @@ export function stripSchemaQualifier(text: string, prefix: string): string {
   return out + text.slice(from);
 }
 
-/** Models of the wanted schemas that exist; a schema that does not exist is absent from the map. */
-export async function introspectSchemas(db: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
-  const models = new Map<string, SchemaModel>();
-  if (schemas.length === 0) return models;
+/** The catalog queries of queries.ts, by the name of the rows they return. */
+const CATALOG_QUERIES = {
+  schemas: Q.EXISTING_SCHEMAS,
+  columns: Q.COLUMNS,
+  constraints: Q.CONSTRAINTS,
+  indexes: Q.INDEXES,
+  enums: Q.ENUMS,
+  sequences: Q.SEQUENCES,
+  views: Q.VIEWS,
+};
 
+type CatalogPart = keyof typeof CATALOG_QUERIES;
+type CatalogRows = Record<CatalogPart, any[]>;
+const ALL_PARTS = Object.keys(CATALOG_QUERIES) as CatalogPart[];
+
+/** Runs some of the catalog queries on one connection, inside the caller's transaction. */
+async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[]): Promise<Partial<CatalogRows>> {
   // Printed expressions must qualify every tenant object (see queries.ts). Local to the caller's transaction.
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
   try {
-    // Named statements: a connection that introspects one schema after another
-    // (the applier) plans each catalog query once instead of every time.
-    const run = (name: string, text: string) => db.query({ name: `tm_catalog_${name}`, text, values: [schemas] });
-    for (const row of (await run('schemas', Q.EXISTING_SCHEMAS)).rows) models.set(row.schema, emptySchemaModel());
-
-    const table = (schema: string, name: string): TableModel => {
-      const model = models.get(schema)!;
-      return (model.tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
-    };
-
-    for (const row of (await run('columns', Q.COLUMNS)).rows) {
-      const t = table(row.schema, row.table);
-      if (row.column === null) continue;
-      const expression = row.default_expr === null ? null : stripSchemaQualifier(row.default_expr, row.schema_prefix);
-      const generated = row.generated === 's';
-      t.columns[row.column] = {
-        type: stripSchemaQualifier(row.type, row.schema_prefix),
-        notNull: row.not_null,
-        default: generated ? null : expression,
-        identity: row.identity === 'a' ? 'always' : row.identity === 'd' ? 'by default' : null,
-        generated: generated ? expression : null,
-        collation: row.collation,
-      };
+    const out: Partial<CatalogRows> = {};
+    for (const part of parts) {
+      // Named statements: a connection that introspects one schema after another
+      // (the applier) plans each catalog query once instead of every time.
+      out[part] = (await db.query({ name: `tm_catalog_${part}`, text: CATALOG_QUERIES[part], values: [schemas] })).rows;
     }
-
-    for (const row of (await run('constraints', Q.CONSTRAINTS)).rows) {
-      table(row.schema, row.table).constraints[row.name] = {
-        kind: CONSTRAINT_KINDS[row.kind],
-        definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-        columns: row.columns,
-        references: row.references_table,
-        deferrable: row.deferrable,
-        initiallyDeferred: row.deferred,
-        validated: row.validated,
-      };
-    }
-
-    for (const row of (await run('indexes', Q.INDEXES)).rows) {
-      table(row.schema, row.table).indexes[row.name] = {
-        definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-        unique: row.is_unique,
-        columns: row.columns,
-      };
-    }
-
-    for (const row of (await run('enums', Q.ENUMS)).rows) {
-      models.get(row.schema)!.enums[row.name] = { values: row.values };
-    }
-
-    for (const row of (await run('sequences', Q.SEQUENCES)).rows) {
-      models.get(row.schema)!.sequences[row.name] = {
-        dataType: row.data_type,
-        start: row.start,
-        increment: row.increment,
-        min: row.min,
-        max: row.max,
-        cache: row.cache,
-        cycle: row.cycle,
-        ownedBy: row.owned_by_table ? { table: row.owned_by_table, column: row.owned_by_column } : null,
-      };
-    }
-
-    for (const row of (await run('views', Q.VIEWS)).rows) {
-      models.get(row.schema)!.views[row.name] = {
-        definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-        materialized: row.materialized,
-      };
-    }
+    return out;
   } finally {
     await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
+  }
+}
+
+/** Models of the wanted schemas that exist; a schema that does not exist is absent from the map. */
+export async function introspectSchemas(db: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
+  if (schemas.length === 0) return new Map();
+  return buildModels((await readCatalog(db, schemas, ALL_PARTS)) as CatalogRows);
+}
+
+function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
+  const models = new Map<string, SchemaModel>();
+  for (const row of rows.schemas) models.set(row.schema, emptySchemaModel());
+
+  const table = (schema: string, name: string): TableModel => {
+    const model = models.get(schema)!;
+    return (model.tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
+  };
+
+  for (const row of rows.columns) {
+    const t = table(row.schema, row.table);
+    if (row.column === null) continue;
+    const expression = row.default_expr === null ? null : stripSchemaQualifier(row.default_expr, row.schema_prefix);
+    const generated = row.generated === 's';
+    t.columns[row.column] = {
+      type: stripSchemaQualifier(row.type, row.schema_prefix),
+      notNull: row.not_null,
+      default: generated ? null : expression,
+      identity: row.identity === 'a' ? 'always' : row.identity === 'd' ? 'by default' : null,
+      generated: generated ? expression : null,
+      collation: row.collation,
+    };
+  }
+
+  for (const row of rows.constraints) {
+    table(row.schema, row.table).constraints[row.name] = {
+      kind: CONSTRAINT_KINDS[row.kind],
+      definition: stripSchemaQualifier(row.definition, row.schema_prefix),
+      columns: row.columns,
+      references: row.references_table,
+      deferrable: row.deferrable,
+      initiallyDeferred: row.deferred,
+      validated: row.validated,
+    };
+  }
+
+  for (const row of rows.indexes) {
+    table(row.schema, row.table).indexes[row.name] = {
+      definition: stripSchemaQualifier(row.definition, row.schema_prefix),
+      unique: row.is_unique,
+      columns: row.columns,
+    };
+  }
+
+  for (const row of rows.enums) {
+    models.get(row.schema)!.enums[row.name] = { values: row.values };
+  }
+
+  for (const row of rows.sequences) {
+    models.get(row.schema)!.sequences[row.name] = {
+      dataType: row.data_type,
+      start: row.start,
+      increment: row.increment,
+      min: row.min,
+      max: row.max,
+      cache: row.cache,
+      cycle: row.cycle,
+      ownedBy: row.owned_by_table ? { table: row.owned_by_table, column: row.owned_by_column } : null,
+    };
+  }
+
+  for (const row of rows.views) {
+    models.get(row.schema)!.views[row.name] = {
+      definition: stripSchemaQualifier(row.definition, row.schema_prefix),
+      materialized: row.materialized,
+    };
   }
   return models;
 }
 
 /**
  * Introspects in one consistent snapshot (REPEATABLE READ, read only): every
- * query sees the same catalog even while other sessions change it.
+ * query sees the same catalog even while other sessions change it. With a
+ * second connection, the queries are shared between the two, which then
+ * share the snapshot (pg_export_snapshot, as pg_dump does): the server reads
+ * the catalog on two cores.
  */
-export async function introspectSnapshot(client: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
+export async function introspectSnapshot(client: Queryable, schemas: string[], second?: Queryable): Promise<Map<string, SchemaModel>> {
+  if (schemas.length === 0) return new Map();
+  const open = [client];
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    const models = await introspectSchemas(client, schemas);
-    await client.query('COMMIT');
-    return models;
+    let rows: Partial<CatalogRows>;
+    if (second) {
+      const { rows: snapshot } = await client.query('select pg_export_snapshot() as id');
+      await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      open.push(second);
+      await second.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot[0].id)}`);
+      const [a, b] = await Promise.all([
+        readCatalog(client, schemas, ['schemas', 'columns', 'sequences']),
+        readCatalog(second, schemas, ['constraints', 'indexes', 'enums', 'views']),
+      ]);
+      rows = { ...a, ...b };
+    } else {
+      rows = await readCatalog(client, schemas, ALL_PARTS);
+    }
+    for (const db of open) await db.query('COMMIT');
+    return buildModels(rows as CatalogRows);
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
+    for (const db of open) await db.query('ROLLBACK').catch(() => {});
     throw error;
   }
 }

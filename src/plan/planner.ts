@@ -28,7 +28,8 @@ export interface PlanOptions {
 export interface FleetContext {
   config: TenantsConfig;
   env: Environment;
-  schema: LoadedSchema;
+  /** May still be loading: catalogs are read meanwhile (see openProject). */
+  schema: LoadedSchema | Promise<LoadedSchema>;
 }
 
 export function selectDatabases(config: TenantsConfig, names: string[]): DatabaseConfig[] {
@@ -91,8 +92,8 @@ export async function introspectFleet(context: FleetContext, options: Pick<PlanO
         const schemas = selection[i].schemas;
         // The desired state is worked out on a connection of its own, while the tenants are read.
         const [models, desired] = await Promise.all([
-          introspectSnapshot(r.client, schemas),
-          desiredState(context.schema.files, r.target.url),
+          readTenants(r.target, r.client, schemas),
+          Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url)),
         ]);
         return { target: r.target, schemas, models, desired: desired.model };
       }),
@@ -102,8 +103,20 @@ export async function introspectFleet(context: FleetContext, options: Pick<PlanO
   }
 }
 
+/** The tenants' models, read on two connections sharing one snapshot when there are enough tenants to gain from it. */
+async function readTenants(target: DatabaseTarget, client: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
+  if (schemas.length < 50) return introspectSnapshot(client, schemas);
+  const second = await connect(target, 'plan');
+  try {
+    return await introspectSnapshot(client, schemas, second);
+  } finally {
+    await second.end();
+  }
+}
+
 export async function planFleet(context: FleetContext, options: PlanOptions): Promise<Plan> {
   const introspected = await introspectFleet(context, options);
+  const schema = await context.schema;
   const databases: DatabaseState[] = introspected.map((d) => ({
     name: d.target.config.name,
     desired: d.desired,
@@ -114,10 +127,10 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
     name: options.name,
     createdAt: new Date(),
     schema: {
-      folder: context.schema.folder,
-      files: context.schema.files.map((f) => f.path),
-      hash: context.schema.hash,
-      text: context.schema.mergedText,
+      folder: schema.folder,
+      files: schema.files.map((f) => f.path),
+      hash: schema.hash,
+      text: schema.mergedText,
     },
     databases,
     lockTimeoutMs: options.lockTimeoutMs,

@@ -30,13 +30,13 @@ export class PlanCommand extends TmCommand {
   protected async run() {
     if (!PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`);
     const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
-    const { loadProject } = await import('../context.js');
+    const { openProject } = await import('../context.js');
     const { planFleet } = await import('../../plan/planner.js');
     const { defaultPlanPath, writePlan } = await import('../../plan/file.js');
     const { renderPlanText } = await import('../../output/planText.js');
     const { planHasChanges } = await import('../../plan/build.js');
 
-    const project = await loadProject(this.projectDir);
+    const project = openProject(this.projectDir);
     const plan = await planFleet(project, { kind: 'migrate', name: this.name, schemas: this.schemas, databases: this.databases, lockTimeoutMs });
     this.context.stdout.write(renderPlanText(plan, { sql: this.sql }));
     if (planHasChanges(plan) || this.out) {
