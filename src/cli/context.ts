@@ -18,7 +18,9 @@ export interface ProjectContext {
 export function openProject(projectDir: string): Omit<ProjectContext, 'schema'> & { schema: Promise<LoadedSchema> } {
   const env = loadEnvironment(projectDir);
   const config = loadTenantsConfig(projectDir);
-  const schema = loadPrismaSchema(projectDir);
+  // Started on the next turn of the event loop, so that a caller's database
+  // connections are opened first and the server works while the files are parsed.
+  const schema = new Promise<void>((resolve) => setImmediate(resolve)).then(() => loadPrismaSchema(projectDir));
   schema.catch(() => {}); // its error is reported where it is awaited
   return { projectDir, env, config, schema };
 }
