@@ -26,29 +26,19 @@ export class ApplyCommand extends TmCommand {
     const { loadEnvironment } = await import('../../config/env.js');
     const { loadTenantsConfig } = await import('../../config/tenants.js');
     const { applyPlan } = await import('../../apply/apply.js');
-    const { renderApplyEvent, renderApplySummary } = await import('../../output/applyText.js');
+    const { createApplyReporter } = await import('../../output/applyReporter.js');
 
     const plan = readPlan(this.plan);
     const config = loadTenantsConfig(this.projectDir);
     const env = loadEnvironment(this.projectDir);
     const started = Date.now();
-    const out = this.context.stdout;
-    if (!this.json) out.write(`Applying ${plan.id}: ${plan.summary.toChange} schema(s) in ${plan.cohorts.length} cohort(s)\n`);
-    const result = await applyPlan(plan, config, env, {
-      parallelism,
-      lockWaitMs,
-      lockRetries,
-      onEvent: (event) => {
-        if (this.json) {
-          if (event.type !== 'started') out.write(JSON.stringify({ event: event.type, ...event, type: undefined }) + '\n');
-          return;
-        }
-        const line = renderApplyEvent(event);
-        if (line) out.write(line + '\n');
-      },
+    const reporter = createApplyReporter(this.context.stdout, {
+      json: this.json,
+      total: plan.summary.toChange,
+      header: `Applying ${plan.id}: ${plan.summary.toChange} schema(s) in ${plan.cohorts.length} cohort(s)`,
     });
-    if (this.json) out.write(JSON.stringify({ event: 'summary', planId: plan.id, ...result }) + '\n');
-    else out.write(renderApplySummary(result, (Date.now() - started) / 1000));
+    const result = await applyPlan(plan, config, env, { parallelism, lockWaitMs, lockRetries, onEvent: (event) => reporter.event(event) });
+    reporter.finish(result, plan.id, (Date.now() - started) / 1000);
     return result.ok ? 0 : 1;
   }
 }
