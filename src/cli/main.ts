@@ -8,6 +8,7 @@ import { TM_VERSION } from '../version.js';
 import * as pending from './commands/pending.js';
 import { ApplyCommand } from './commands/apply.js';
 import { PlanCommand } from './commands/plan.js';
+import { ShowCommand } from './commands/show.js';
 import { StatusCommand } from './commands/status.js';
 import { ValidateCommand } from './commands/validate.js';
 
@@ -21,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(ApplyCommand);
   cli.register(StatusCommand);
   cli.register(ValidateCommand);
+  cli.register(ShowCommand);
   for (const command of Object.values(pending)) cli.register(command);
   return cli.run(argv);
 }

@@ -6,19 +6,6 @@
 import { Command, Option } from 'clipanion';
 import { notYetImplemented, TmCommand } from '../base.js';
 
-export class ShowCommand extends TmCommand {
-  static override paths = [['show']];
-  static override usage = Command.Usage({
-    description: 'Render a plan file as text, Markdown or JSON',
-    examples: [['Render a plan for a pull request', 'tm show plans/x.plan.json --format markdown']],
-  });
-  plan = Option.String({ required: true });
-  format = Option.String('--format', 'text', { description: 'text | markdown | json' });
-  protected async run() {
-    notYetImplemented('show');
-  }
-}
-
 export class DriftCommand extends TmCommand {
   static override paths = [['drift']];
   static override usage = Command.Usage({ description: 'Report objects that differ between the databases and the Prisma folder' });

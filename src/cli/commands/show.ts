@@ -1,0 +1,51 @@
+import { Command, Option } from 'clipanion';
+import { relative, resolve } from 'node:path';
+import { TmError } from '../../errors.js';
+import { TmCommand } from '../base.js';
+
+export const SHOW_FORMATS = ['text', 'markdown', 'json'] as const;
+
+export class ShowCommand extends TmCommand {
+  static override paths = [['show']];
+  static override usage = Command.Usage({
+    description: 'Render a plan file as text, Markdown or JSON',
+    details: `
+      Reads a plan file written by \`tm plan\` (refusing one whose integrity hash does not match, as \`tm apply\` does) and prints it. Contacts no database.
+
+      - \`text\`: what \`tm plan\` printed.
+      - \`markdown\`: a pull-request comment: summary table, hazards as a checklist, outlier cohorts called out, one collapsible section per cohort with its SQL and tenants.
+      - \`json\`: a documented, versioned shape for other tools (\`format_version\` "1.0", JSON Schema in schemas/plan-json-output.schema.json). Lists every tenant; text and Markdown shorten long tenant lists.
+    `,
+    examples: [
+      ['Render a plan for a pull request', 'tm show plans/x.plan.json --format markdown'],
+      ['Hazard types of a plan, with jq', 'tm show plans/x.plan.json --format json | jq .summary.hazards'],
+    ],
+  });
+
+  plan = Option.String({ required: true, name: 'plan file' });
+  format = Option.String('--format', 'text', { description: 'text | markdown | json' });
+  sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (text and markdown; --no-sql: one line per step)' });
+
+  protected async run() {
+    const format = this.format.toLowerCase() === 'md' ? 'markdown' : this.format.toLowerCase();
+    if (!(SHOW_FORMATS as readonly string[]).includes(format)) {
+      throw new TmError(`--format takes ${SHOW_FORMATS.join(', ')}, not "${this.format}".`);
+    }
+    const { readPlan } = await import('../../plan/file.js');
+    const path = resolve(this.projectDir, this.plan);
+    const plan = readPlan(path);
+    let text: string;
+    if (format === 'json') {
+      const { renderPlanJson } = await import('../../output/planJson.js');
+      text = renderPlanJson(plan);
+    } else if (format === 'markdown') {
+      const { renderPlanMarkdown } = await import('../../output/planMarkdown.js');
+      text = renderPlanMarkdown(plan, { planPath: relative(this.projectDir, path) || path, sql: this.sql });
+    } else {
+      const { renderPlanText } = await import('../../output/planText.js');
+      text = renderPlanText(plan, { sql: this.sql });
+    }
+    await new Promise<void>((done, fail) => this.context.stdout.write(text, (error) => (error ? fail(error) : done())));
+    return 0;
+  }
+}

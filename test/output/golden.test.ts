@@ -1,0 +1,58 @@
+/**
+ * Golden files: `tm show` text, Markdown and JSON of a fixed synthetic plan
+ * (test/support/synthetic-plan.ts, fixed createdAt) must match
+ * test/golden/plan.{txt,md,json} byte for byte.
+ *
+ * After an intended change of the output, regenerate them and review the diff:
+ *
+ *   UPDATE_GOLDEN=1 npm test
+ *   (or just this file: npx tsc -p . && UPDATE_GOLDEN=1 npx mocha --no-config --require dist/test/harness/hooks.js dist/test/output/golden.test.js)
+ *   git diff test/golden/
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { planToJson } from '../../src/output/planJson.js';
+import { renderPlanMarkdown } from '../../src/output/planMarkdown.js';
+import { renderPlanText } from '../../src/output/planText.js';
+import { goldenPlan } from '../support/synthetic-plan.js';
+import { REPO_ROOT } from '../support/fleet.js';
+
+export const GOLDEN_DIR = path.join(REPO_ROOT, 'test', 'golden');
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+function checkGolden(file: string, actual: string): void {
+  const target = path.join(GOLDEN_DIR, file);
+  if (UPDATE) {
+    mkdirSync(GOLDEN_DIR, { recursive: true });
+    writeFileSync(target, actual);
+    return;
+  }
+  expect(existsSync(target), `test/golden/${file} is missing: run UPDATE_GOLDEN=1 npm test and commit it`).to.equal(true);
+  const expected = readFileSync(target, 'utf8');
+  if (actual !== expected) {
+    const a = actual.split('\n');
+    const e = expected.split('\n');
+    const line = a.findIndex((l, i) => l !== e[i]);
+    expect.fail(
+      `test/golden/${file} differs from the output at line ${line + 1}:\n  expected: ${JSON.stringify(e[line])}\n  actual:   ${JSON.stringify(a[line])}\n` +
+        'If the change is intended, regenerate with UPDATE_GOLDEN=1 npm test and review `git diff test/golden/`.',
+    );
+  }
+}
+
+describe('golden files of a fixed plan (UPDATE_GOLDEN=1 regenerates them)', () => {
+  const plan = goldenPlan();
+
+  it('text: test/golden/plan.txt', () => {
+    checkGolden('plan.txt', renderPlanText(plan));
+  });
+
+  it('Markdown: test/golden/plan.md', () => {
+    checkGolden('plan.md', renderPlanMarkdown(plan, { planPath: `plans/${plan.id}.plan.json` }));
+  });
+
+  it('JSON: test/golden/plan.json (tm_version left out, so a release does not change it)', () => {
+    checkGolden('plan.json', JSON.stringify({ ...planToJson(plan), tm_version: '<tm version>' }, null, 2) + '\n');
+  });
+});
