@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
 
@@ -41,6 +42,10 @@ export interface TenantsConfig {
   metadataSchema: string;
   /** In file order. */
   databases: DatabaseConfig[];
+  policy: {
+    /** Hazard types tm apply accepts without --allow-hazards (see src/plan/policy.ts); empty when not set. */
+    allowHazards: HazardType[];
+  };
 }
 
 export const DEFAULT_METADATA_SCHEMA = 'tm';
@@ -132,6 +137,7 @@ export function globToRegExp(pattern: string): RegExp {
 interface TenantsYaml {
   metadataSchema?: string;
   databases: Record<string, { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[] }>;
+  policy?: { allowHazards?: HazardType[] };
 }
 
 let compiled: ReturnType<Ajv['compile']> | null = null;
@@ -161,6 +167,7 @@ function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
       ),
       discover: db.discover ?? [],
     })),
+    policy: { allowHazards: [...new Set(data.policy?.allowHazards ?? [])] },
   };
 }
 
@@ -220,6 +227,8 @@ function describe(error: ErrorObject): { message: string; hint?: string } {
       const expected = { object: 'a mapping (key: value)', array: 'a list', string: 'a string' }[String(error.params.type)] ?? `a ${String(error.params.type).replace(/,/g, ' or ')}`;
       return { message: `${field} must be ${expected}` };
     }
+    case 'enum':
+      return { message: `${field} "${String(error.data)}" is not one of ${((error.params.allowedValues as unknown[]) ?? []).join(', ')}` };
     case 'minProperties':
       return { message: `${field} must list at least one database` };
     case 'pattern':

@@ -56,7 +56,7 @@ describe('tm apply with a tenant that is not as planned (real binary)', function
     expect(replan.json.cohorts).to.have.length(1);
     expect(replan.json.cohorts[0].tenants).to.deep.equal([{ database: 'main', schema: 'tenant_b' }]);
     expect(replan.json.summary.hazards).to.include('DATA_LOSS');
-    expect((await project.tm(db, ['apply', replan.path])).code).to.equal(0);
+    expect((await project.tm(db, ['apply', replan.path, '--allow-hazards', 'DATA_LOSS'])).code).to.equal(0);
     expect(await columnsOf(db, 'tenant_b', 'User')).to.have.property('nickname').and.not.have.property('x');
   });
 

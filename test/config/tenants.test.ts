@@ -39,7 +39,18 @@ describe('tenants.yaml', () => {
           discover: ['tenant_*'],
         },
       ],
+      policy: { allowHazards: [] },
     });
+  });
+
+  it('reads policy.allowHazards, and refuses a hazard type that does not exist, naming the valid ones', () => {
+    const dir = tempProject({ 'tenants.yaml': `${MAIN}policy:\n  allowHazards: [DATA_LOSS, TABLE_REWRITE, DATA_LOSS]\n` }, { example: false });
+    expect(loadTenantsConfig(dir).policy).to.deep.equal({ allowHazards: ['DATA_LOSS', 'TABLE_REWRITE'] });
+    expect(errorFor(`${MAIN}policy:\n  allowHazards:\n    - DATA_LOS\n`).message).to.equal(
+      'tenants.yaml:6:7: policy.allowHazards[0] "DATA_LOS" is not one of DATA_LOSS, TABLE_REWRITE, ACCESS_EXCLUSIVE_LOCK, INDEX_BUILD, MAY_FAIL_ON_DATA, NON_TRANSACTIONAL',
+    );
+    expect(errorFor(`${MAIN}policy:\n  allowHazard: [DATA_LOSS]\n`).message).to.equal('tenants.yaml:5:3: unknown key "allowHazard" in policy (allowed: allowHazards)');
+    expect(errorFor(`${MAIN}policy:\n  allowHazards: DATA_LOSS\n`).message).to.equal('tenants.yaml:5:17: policy.allowHazards must be a list');
   });
 
   it('defaults metadataSchema to tm, tenants and discover to empty, and turns label values into strings', () => {
@@ -63,7 +74,7 @@ describe('tenants.yaml', () => {
 
   it('reports unknown keys at the key, listing the allowed ones', () => {
     expect(errorFor(`${MAIN}    tenant:\n      - a\n`).message).to.equal('tenants.yaml:4:5: unknown key "tenant" in databases.main (allowed: url, tenants, discover)');
-    expect(errorFor(`${MAIN}schemas: 1\n`).message).to.equal('tenants.yaml:4:1: unknown key "schemas" (allowed: metadataSchema, databases)');
+    expect(errorFor(`${MAIN}schemas: 1\n`).message).to.equal('tenants.yaml:4:1: unknown key "schemas" (allowed: metadataSchema, databases, policy)');
     expect(errorFor(`${MAIN}    tenants:\n      - schema: a\n        label: { x: y }\n`).message).to.match(/^tenants\.yaml:6:9: unknown key "label"/);
   });
 

@@ -1,4 +1,6 @@
 import { Command, Option } from 'clipanion';
+import type { ApplyOptions } from '../../apply/apply.js';
+import type { HazardAcceptance } from '../../plan/policy.js';
 import { TmCommand } from '../base.js';
 import { jsonOption, parseDuration, parsePositiveInteger } from '../options.js';
 
@@ -8,14 +10,20 @@ export class ApplyCommand extends TmCommand {
     description: 'Run exactly what a plan file says',
     details: `
       Checks the plan's integrity, takes the migration lock of each database, and applies each tenant in its own transaction. A tenant whose schema changed since the plan is skipped as stale. Re-running the same plan after a crash finishes what is left. Exits 0 only when every tenant of the plan ends at its planned state.
+
+      Hazard policy: a plan with DATA_LOSS steps is refused (exit 1, nothing applied) unless \`--allow-hazards DATA_LOSS\` is given or tenants.yaml has \`policy: { allowHazards: [DATA_LOSS] }\`. The hazards accepted, and by what, are printed before applying and are in the --json summary (\`acceptedHazards\`).
     `,
-    examples: [['Apply a reviewed plan', 'tm apply plans/20261125T120000Z_add_x.plan.json']],
+    examples: [
+      ['Apply a reviewed plan', 'tm apply plans/20261125T120000Z_add_x.plan.json'],
+      ['Apply a plan that drops a column, after review', 'tm apply plans/20261125T120000Z_drop_x.plan.json --allow-hazards DATA_LOSS'],
+    ],
   });
 
   plan = Option.String({ required: true, name: 'plan file' });
   parallelism = Option.String('--parallelism', '4', { description: 'Connections per database working at once' });
   lockWait = Option.String('--lock-wait', '10s', { description: 'How long to wait for another tm run on the same database' });
   lockRetries = Option.String('--lock-retries', '3', { description: 'Retries of a tenant after a lock timeout' });
+  allowHazards = Option.Array('--allow-hazards', [], { description: 'Hazard types to accept, such as DATA_LOSS (repeatable or comma-separated)' });
   json = jsonOption();
 
   protected async run() {
@@ -27,9 +35,22 @@ export class ApplyCommand extends TmCommand {
     const { loadTenantsConfig } = await import('../../config/tenants.js');
     const { applyPlan } = await import('../../apply/apply.js');
     const { createApplyReporter } = await import('../../output/applyReporter.js');
+    const { describeAcceptance, evaluateHazardPolicy, parseAllowHazards, refusalError } = await import('../../plan/policy.js');
 
+    const allowed = parseAllowHazards(this.allowHazards);
     const plan = readPlan(this.plan);
     const config = loadTenantsConfig(this.projectDir);
+    // The hazard policy, before any connection: a refused plan touches nothing.
+    const policy = evaluateHazardPolicy(plan, { flag: allowed, config: config.policy.allowHazards });
+    if (policy.refused.length) {
+      if (this.json) this.context.stdout.write(JSON.stringify({ event: 'refused', planId: plan.id, reason: 'hazards not allowed', hazards: policy.refused, steps: policy.occurrences }) + '\n');
+      throw refusalError(plan, this.plan, policy);
+    }
+    const acceptedHazards = policy.accepted;
+    if (acceptedHazards.length) {
+      if (this.json) this.context.stdout.write(JSON.stringify({ event: 'hazards-accepted', planId: plan.id, acceptedHazards }) + '\n');
+      else this.context.stdout.write(describeAcceptance(acceptedHazards) + '\n');
+    }
     const env = loadEnvironment(this.projectDir);
     const started = Date.now();
     const reporter = createApplyReporter(this.context.stdout, {
@@ -37,8 +58,16 @@ export class ApplyCommand extends TmCommand {
       total: plan.summary.toChange,
       header: `Applying ${plan.id}: ${plan.summary.toChange} schema(s) in ${plan.cohorts.length} cohort(s)`,
     });
-    const result = await applyPlan(plan, config, env, { parallelism, lockWaitMs, lockRetries, onEvent: (event) => reporter.event(event) });
-    reporter.finish(result, plan.id, (Date.now() - started) / 1000);
+    // acceptedHazards is for the history row once ApplyOptions takes it (src/apply); apply ignores it until then.
+    const options: ApplyOptions & { acceptedHazards: HazardAcceptance[] } = {
+      parallelism,
+      lockWaitMs,
+      lockRetries,
+      acceptedHazards,
+      onEvent: (event) => reporter.event(event),
+    };
+    const result = await applyPlan(plan, config, env, options);
+    reporter.finish({ ...result, acceptedHazards } as typeof result, plan.id, (Date.now() - started) / 1000);
     return result.ok ? 0 : 1;
   }
 }

@@ -44,6 +44,11 @@ export class PlanCommand extends TmCommand {
       writePlan(path, plan);
       const shown = relative(process.cwd(), path) || path;
       this.context.stdout.write(`\nSaved the plan to ${shown}\nApply it with: tm apply ${shown}\n`);
+      const { GATED_HAZARDS } = await import('../../plan/policy.js');
+      const gated = plan.summary.hazards.filter((h) => GATED_HAZARDS.includes(h));
+      if (gated.length) {
+        this.context.stdout.write(`It has ${gated.join(', ')} steps: tm apply refuses it until they are allowed, after review (--allow-hazards ${gated.join(',')}).\n`);
+      }
     }
     return this.detailed ? detailedExitCode(planHasChanges(plan), plan.summary.hazards.length > 0) : 0;
   }
