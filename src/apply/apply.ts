@@ -30,25 +30,42 @@ import { tenantSchemas } from '../plan/planner.js';
 import type { Cohort, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { TM_VERSION } from '../version.js';
+import { DEFAULT_MAX_BACKUP_BYTES, ensureBackupCatalog, prepareBackups, takeBackups } from './backup.js';
 import { ensureHistory, insertHistory } from './history.js';
 import { acquireMigrationLock } from './lock.js';
 
 export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
 
 export interface ApplyEvent {
-  type: 'started' | TenantOutcome | 'not-covered' | 'database-failed';
-  database: string;
+  type: 'started' | TenantOutcome | 'not-covered' | 'database-failed' | 'wave-started' | 'stopped';
+  database?: string;
   schema?: string;
   cohort?: string;
+  wave?: string;
   message?: string;
   durationMs?: number;
 }
 
+/** A group of tenants applied together; waves run one after the other. */
+export interface Wave {
+  name: string;
+  includes(database: string, schema: string): boolean;
+}
+
 export interface ApplyOptions {
+  /** Tenants applied at once, over all databases. */
   parallelism: number;
+  /** Connections per database at most (its connection budget); default: parallelism. */
+  perDatabase?: number;
   lockWaitMs: number;
   /** How many times a tenant is retried after a lock timeout. */
   lockRetries: number;
+  /** Backups before destructive steps copy at most this many bytes per database (default 10 GiB). */
+  maxBackupBytes?: number;
+  /** Once more tenants than this have failed, no new tenant starts (running ones finish). */
+  maxFailures?: number;
+  /** In order; a tenant goes in the first wave that includes it; default: one wave of everything. */
+  waves?: Wave[];
   onEvent?: (event: ApplyEvent) => void;
 }
 
@@ -57,16 +74,19 @@ export interface ApplyResult {
   alreadyApplied: number;
   stale: number;
   failed: number;
+  /** Tenants of the plan that were not started: failure budget spent, a database lost, or outside the selected waves. */
+  notAttempted: number;
   /** Tenants that tenants.yaml names now but the plan does not cover. */
   notCovered: string[];
   /** Databases whose run stopped on an error (connection lost…); their remaining tenants were not attempted. */
   databaseErrors: number;
-  /** True when every tenant of the plan ended at its after-state. */
+  /** True when every tenant attempted ended at its after-state and nothing stopped the run. */
   ok: boolean;
 }
 
 interface Job {
   cohort: Cohort;
+  database: string;
   schema: string;
 }
 
@@ -80,9 +100,38 @@ function describeDifference(actual: SchemaModel, expected: SchemaModel): string 
 
 export class StaleSchemaError extends Error {}
 
+/**
+ * The server or the network went away (as opposed to a statement failing):
+ * the database's run stops there; it is not a failure of the tenant.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e?.code && /^(08|57P0)/.test(e.code)) return true;
+  if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e.code)) return true;
+  return /Connection terminated|Client has encountered a connection error|Client was closed|not queryable/i.test(e?.message ?? '');
+}
+
+/** A counting semaphore: the global --parallelism shared by every database's workers. */
+class Slots {
+  private waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
 export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environment, options: ApplyOptions): Promise<ApplyResult> {
   const emit = options.onEvent ?? (() => {});
-  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, databaseErrors: 0, notCovered: [], ok: true };
+  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, notAttempted: 0, databaseErrors: 0, notCovered: [], ok: true };
   for (const name of plan.databases) {
     if (!config.databases.some((d) => d.name === name)) {
       throw new TmError(`The plan covers database "${name}", which tenants.yaml does not name.`, 'Apply the plan with the tenants.yaml it was made from.');
@@ -99,15 +148,43 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
   }
   const lockClients = locks.map((l) => (l as PromiseFulfilledResult<pg.Client>).value);
   try {
-    const runs = await Promise.allSettled(
-      targets.map((target, i) => applyToDatabase(plan, config, target, lockClients[i], options, emit, result)),
-    );
-    runs.forEach((run, i) => {
-      if (run.status === 'rejected') {
-        result.databaseErrors++;
-        emit({ type: 'database-failed', database: targets[i].config.name, message: (run.reason as Error)?.message ?? String(run.reason) });
+    await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
+    await Promise.all(targets.map((target, i) => prepareDatabaseBackups(plan, config, target, lockClients[i], options)));
+
+    const allJobs: Job[] = plan.cohorts.flatMap((cohort) => cohort.tenants.map((t) => ({ cohort, database: t.database, schema: t.schema })));
+    const waves = options.waves ?? [{ name: 'all', includes: () => true }];
+    const lostDatabases = new Set<string>();
+    const slots = new Slots(options.parallelism);
+    const budget = options.maxFailures ?? 0;
+    let remaining = allJobs;
+    for (const wave of waves) {
+      const jobs = remaining.filter((j) => wave.includes(j.database, j.schema));
+      remaining = remaining.filter((j) => !wave.includes(j.database, j.schema));
+      if (jobs.length === 0) continue;
+      if (result.failed > budget || lostDatabases.size > 0) {
+        result.notAttempted += jobs.length;
+        continue;
       }
-    });
+      if (waves.length > 1) emit({ type: 'wave-started', wave: wave.name, message: `wave ${wave.name}: ${jobs.length} schema(s)` });
+      const runs = await Promise.allSettled(
+        targets.map((target) =>
+          runJobs(plan, config.metadataSchema, target, jobs.filter((j) => j.database === target.config.name), slots, options, emit, result),
+        ),
+      );
+      runs.forEach((run, i) => {
+        if (run.status === 'rejected') {
+          const database = targets[i].config.name;
+          lostDatabases.add(database);
+          result.databaseErrors++;
+          emit({ type: 'database-failed', database, message: (run.reason as Error)?.message ?? String(run.reason) });
+        }
+      });
+    }
+    // Tenants outside every wave (e.g. `--wave canary` selects one) are left for a later run.
+    result.notAttempted += remaining.length;
+    if (result.failed > budget) {
+      emit({ type: 'stopped', message: `stopped after ${result.failed} failure(s) (--max-failures ${budget}): ${result.notAttempted} schema(s) not attempted; re-run the same plan to continue` });
+    }
   } finally {
     await Promise.all(lockClients.map((c) => c.end().catch(() => {})));
   }
@@ -126,54 +203,97 @@ async function lockDatabase(target: DatabaseTarget, lockWaitMs: number): Promise
   }
 }
 
-async function applyToDatabase(
+/** Under the lock: the history table, and tenants tenants.yaml names now that the plan does not cover. */
+async function prepareDatabase(
   plan: Plan,
   config: TenantsConfig,
   target: DatabaseTarget,
   lockClient: pg.Client,
-  options: ApplyOptions,
   emit: (e: ApplyEvent) => void,
   result: ApplyResult,
 ): Promise<void> {
   const database = target.config.name;
   await ensureHistory(lockClient, config.metadataSchema);
-
   const covered = new Set([
     ...plan.cohorts.flatMap((c) => c.tenants.filter((t) => t.database === database).map((t) => t.schema)),
     ...plan.unchanged.filter((t) => t.database === database).map((t) => t.schema),
   ]);
+  // A plan made for some schemas (--schema) covers only those.
+  const inScope = (schema: string) => !plan.scope?.schemas.length || plan.scope.schemas.includes(schema);
   for (const schema of await tenantSchemas(lockClient, target.config, config.metadataSchema)) {
-    if (!covered.has(schema)) {
+    if (!covered.has(schema) && inScope(schema)) {
       result.notCovered.push(`${database}/${schema}`);
       emit({ type: 'not-covered', database, schema, message: `${schema} is not covered by this plan (added after it was made): run tm plan again` });
     }
   }
+}
 
-  const jobs: Job[] = plan.cohorts.flatMap((cohort) =>
-    cohort.tenants.filter((t) => t.database === database).map((t) => ({ cohort, schema: t.schema })),
+/** Under the lock, before any tenant: the backups table, and whether this database's backups can be taken (backup.ts). */
+async function prepareDatabaseBackups(plan: Plan, config: TenantsConfig, target: DatabaseTarget, lockClient: pg.Client, options: ApplyOptions): Promise<void> {
+  await ensureBackupCatalog(lockClient, config.metadataSchema);
+  if (plan.settings.skipBackup) return;
+  const items = plan.cohorts.flatMap((c) =>
+    c.tenants.filter((t) => t.database === target.config.name).flatMap((t) => (c.backups ?? []).map((b) => ({ schema: t.schema, table: b.table }))),
   );
-  const workers = Math.max(1, Math.min(options.parallelism, jobs.length));
+  if (items.length) await prepareBackups(lockClient, config.metadataSchema, items, options.maxBackupBytes ?? DEFAULT_MAX_BACKUP_BYTES);
+}
+
+/** One database's share of a wave: its own connections (at most perDatabase), each tenant holding a global slot while it runs. */
+async function runJobs(
+  plan: Plan,
+  metadataSchema: string,
+  target: DatabaseTarget,
+  jobs: Job[],
+  slots: Slots,
+  options: ApplyOptions,
+  emit: (e: ApplyEvent) => void,
+  result: ApplyResult,
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const database = target.config.name;
+  const budget = options.maxFailures ?? 0;
+  const workers = Math.max(1, Math.min(options.perDatabase ?? options.parallelism, options.parallelism, jobs.length));
   let next = 0;
+  let lost: unknown = null;
   await Promise.all(
     Array.from({ length: workers }, async () => {
-      const client = await connect(target, `apply ${plan.id}`);
+      let client: pg.Client | null = null;
       try {
+        client = await connect(target, `apply ${plan.id}`);
         // This connection introspects one schema after another with the same
         // named catalog queries: plan them once, not once per tenant.
         await client.query('SET plan_cache_mode = force_generic_plan');
-        while (next < jobs.length) {
-          const job = jobs[next++];
-          const outcome = await applyTenant(client, plan, config.metadataSchema, database, job, options, emit);
-          if (outcome === 'applied') result.applied++;
-          else if (outcome === 'already-applied') result.alreadyApplied++;
-          else if (outcome === 'stale') result.stale++;
-          else result.failed++;
+        while (next < jobs.length && lost === null) {
+          await slots.acquire();
+          try {
+            if (next >= jobs.length || lost !== null) break;
+            if (result.failed > budget) {
+              // Failure budget spent: running tenants finish, no new one starts.
+              result.notAttempted += jobs.length - next;
+              next = jobs.length;
+              break;
+            }
+            const job = jobs[next++];
+            const outcome = await applyTenant(client, plan, metadataSchema, database, job, options, emit);
+            if (outcome === 'applied') result.applied++;
+            else if (outcome === 'already-applied') result.alreadyApplied++;
+            else if (outcome === 'stale') result.stale++;
+            else result.failed++;
+          } finally {
+            slots.release();
+          }
         }
+      } catch (error) {
+        lost ??= error;
       } finally {
-        await client.end().catch(() => {});
+        await client?.end().catch(() => {});
       }
     }),
   );
+  if (lost !== null) {
+    result.notAttempted += jobs.length - next;
+    throw lost;
+  }
 }
 
 async function applyTenant(
@@ -201,6 +321,7 @@ async function applyTenant(
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         continue;
       }
+      if (isConnectionLost(error)) throw error;
       if (error instanceof StaleSchemaError) {
         emit({ type: 'stale', ...base, message: error.message });
         return 'stale';
@@ -232,6 +353,9 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
       `${schema} changed since the plan was made (expected ${shortFingerprint(cohort.beforeFingerprint)}, found ${shortFingerprint(current)}): run tm plan again`,
     );
   }
+
+  // What the steps would lose, copied first in this same transaction (backup.ts).
+  if (!plan.settings.skipBackup && cohort.backups?.length) await takeBackups(client, metadataSchema, plan.id, schema, cohort.backups);
 
   const statements: string[] = [];
   if (cohort.createsSchema) {
@@ -270,6 +394,7 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     statements: [...statements, ...deferred.map((s) => s.sql)],
     beforeModel: before ?? null,
     tmVersion: TM_VERSION,
+    skipBackup: Boolean(plan.settings.skipBackup && cohort.backups?.length),
   });
   await client.query('COMMIT');
 

@@ -28,8 +28,16 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** Models are read-only once built, so a model's fingerprint is computed once (tenants in the same state share a model). */
+const computed = new WeakMap<SchemaModel, string>();
+
 export function fingerprint(model: SchemaModel): string {
-  return sha256(canonicalJson(model));
+  let fp = computed.get(model);
+  if (fp === undefined) {
+    fp = sha256(canonicalJson(model));
+    computed.set(model, fp);
+  }
+  return fp;
 }
 
 /** The fingerprint recorded for a schema that does not exist. */

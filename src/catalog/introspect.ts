@@ -11,6 +11,7 @@ import {
 } from './model.js';
 import * as Q from './queries.js';
 import { quoteLiteral } from '../sql/quote.js';
+import { fingerprint } from './fingerprint.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   p: 'primary key',
@@ -147,34 +148,57 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
   return models;
 }
 
+/** Schemas read per round of catalog queries: bounds the rows held in memory at once. */
+const SNAPSHOT_BATCH = 2500;
+
 /**
  * Introspects in one consistent snapshot (REPEATABLE READ, read only): every
  * query sees the same catalog even while other sessions change it. With a
  * second connection, the queries are shared between the two, which then
  * share the snapshot (pg_export_snapshot, as pg_dump does): the server reads
  * the catalog on two cores.
+ *
+ * A large fleet is read in batches of SNAPSHOT_BATCH schemas, and tenants in
+ * the same state share one model object (same fingerprint), so memory grows
+ * with the number of distinct states, not of tenants. Models are read-only.
  */
 export async function introspectSnapshot(client: Queryable, schemas: string[], second?: Queryable): Promise<Map<string, SchemaModel>> {
-  if (schemas.length === 0) return new Map();
+  const models = new Map<string, SchemaModel>();
+  if (schemas.length === 0) return models;
   const open = [client];
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
-    let rows: Partial<CatalogRows>;
     if (second) {
       const { rows: snapshot } = await client.query('select pg_export_snapshot() as id');
       await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       open.push(second);
       await second.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot[0].id)}`);
-      const [a, b] = await Promise.all([
-        readCatalog(client, schemas, ['schemas', 'columns', 'sequences']),
-        readCatalog(second, schemas, ['constraints', 'indexes', 'enums', 'views']),
-      ]);
-      rows = { ...a, ...b };
-    } else {
-      rows = await readCatalog(client, schemas, ALL_PARTS);
+    }
+    const shared = new Map<string, SchemaModel>();
+    for (let from = 0; from < schemas.length; from += SNAPSHOT_BATCH) {
+      const batch = schemas.slice(from, from + SNAPSHOT_BATCH);
+      let rows: Partial<CatalogRows>;
+      if (second) {
+        const [a, b] = await Promise.all([
+          readCatalog(client, batch, ['schemas', 'columns', 'sequences']),
+          readCatalog(second, batch, ['constraints', 'indexes', 'enums', 'views']),
+        ]);
+        rows = { ...a, ...b };
+      } else {
+        rows = await readCatalog(client, batch, ALL_PARTS);
+      }
+      for (const [schema, model] of buildModels(rows as CatalogRows)) {
+        const fp = fingerprint(model);
+        const same = shared.get(fp);
+        if (same) models.set(schema, same);
+        else {
+          shared.set(fp, model);
+          models.set(schema, model);
+        }
+      }
     }
     for (const db of open) await db.query('COMMIT');
-    return buildModels(rows as CatalogRows);
+    return models;
   } catch (error) {
     for (const db of open) await db.query('ROLLBACK').catch(() => {});
     throw error;

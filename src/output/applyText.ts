@@ -2,7 +2,7 @@
 import type { ApplyEvent, ApplyResult } from '../apply/apply.js';
 
 export function renderApplyEvent(event: ApplyEvent): string | null {
-  const where = event.schema ? `${event.database}/${event.schema}` : event.database;
+  const where = event.schema ? `${event.database}/${event.schema}` : (event.database ?? '');
   const took = event.durationMs !== undefined ? ` (${event.durationMs} ms)` : '';
   switch (event.type) {
     case 'started':
@@ -15,6 +15,10 @@ export function renderApplyEvent(event: ApplyEvent): string | null {
       return `  ! ${where}: skipped as stale: ${event.message}`;
     case 'failed':
       return `  ✗ ${where}: failed, rolled back: ${event.message}`;
+    case 'wave-started':
+      return `Wave ${event.wave}: ${event.message?.replace(/^wave [^:]*: /, '') ?? ''}`;
+    case 'stopped':
+      return `  ■ ${event.message}`;
     case 'database-failed':
       return `  ✗ ${where}: stopped: ${event.message}`;
     case 'not-covered':
@@ -27,6 +31,7 @@ export function renderApplyEvent(event: ApplyEvent): string | null {
 export function renderApplySummary(result: ApplyResult, seconds: number): string {
   const parts = [`${result.applied} applied`, `${result.alreadyApplied} already applied`, `${result.stale} stale`, `${result.failed} failed`];
   let text = `\nApply ${result.ok ? 'complete' : 'incomplete'}: ${parts.join(', ')} in ${seconds.toFixed(1)} s.`;
+  if (result.notAttempted) text += ` ${result.notAttempted} not attempted.`;
   if (result.databaseErrors) text += ` ${result.databaseErrors} database(s) stopped on an error.`;
   if (result.notCovered.length) text += ` ${result.notCovered.length} tenant(s) not covered by this plan.`;
   if (!result.ok) text += '\nRun `tm plan` again for the stale schemas; fix the failures and re-run `tm apply` with the same plan to finish the rest.';
