@@ -21,6 +21,12 @@ export function parsePositiveInteger(text: string, option: string): number {
   return Number(text);
 }
 
+/** A whole number that may be 0 (retries, tolerated failures). */
+export function parseCount(text: string, option: string): number {
+  if (!/^\d+$/.test(text)) throw new TmError(`${option} takes a whole number (0 or more), not "${text}".`);
+  return Number(text);
+}
+
 /** Exit code for --detailed-exitcode: 0 nothing to do, 2 changes, 3 changes with hazards. */
 export function detailedExitCode(changes: boolean, hazards: boolean): number {
   return !changes ? 0 : hazards ? 3 : 2;

@@ -46,6 +46,11 @@ export interface TenantsConfig {
     /** Hazard types tm apply accepts without --allow-hazards (see src/plan/policy.ts); empty when not set. */
     allowHazards: HazardType[];
   };
+  /**
+   * Rollout order: values of the tenants' `wave` label, first to last. Tenants
+   * with another or no `wave` label (discovered ones too) come last. Empty: one wave.
+   */
+  waves: string[];
 }
 
 export const DEFAULT_METADATA_SCHEMA = 'tm';
@@ -138,6 +143,7 @@ interface TenantsYaml {
   metadataSchema?: string;
   databases: Record<string, { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[] }>;
   policy?: { allowHazards?: HazardType[] };
+  waves?: string[];
 }
 
 let compiled: ReturnType<Ajv['compile']> | null = null;
@@ -168,6 +174,7 @@ function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
       discover: db.discover ?? [],
     })),
     policy: { allowHazards: [...new Set(data.policy?.allowHazards ?? [])] },
+    waves: data.waves ?? [],
   };
 }
 

@@ -69,6 +69,9 @@ export function renderPlanText(plan: Plan, options: { sql: boolean } = { sql: tr
     '',
   );
   for (const cohort of plan.cohorts) parts.push(renderCohort(cohort, plan, options));
+  for (const skipped of plan.notPlanned ?? []) {
+    parts.push(`! Not planned: database ${skipped.database} could not be reached (${skipped.reason}); its listed tenants: ${skipped.tenants.join(', ') || '(none)'}`, '');
+  }
   parts.push(renderPlanSummaryLine(plan));
   return parts.join('\n') + '\n';
 }

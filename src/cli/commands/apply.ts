@@ -2,7 +2,7 @@ import { Command, Option } from 'clipanion';
 import type { ApplyOptions } from '../../apply/apply.js';
 import type { HazardAcceptance } from '../../plan/policy.js';
 import { TmCommand } from '../base.js';
-import { jsonOption, parseDuration, parsePositiveInteger } from '../options.js';
+import { jsonOption, parseCount, parseDuration, parsePositiveInteger } from '../options.js';
 
 export class ApplyCommand extends TmCommand {
   static override paths = [['apply']];
@@ -20,7 +20,10 @@ export class ApplyCommand extends TmCommand {
   });
 
   plan = Option.String({ required: true, name: 'plan file' });
-  parallelism = Option.String('--parallelism', '4', { description: 'Connections per database working at once' });
+  parallelism = Option.String('--parallelism', '4', { description: 'Tenants applied at once, over all databases' });
+  perDatabase = Option.String('--per-database', { description: 'Connections per database at most (default: --parallelism)' });
+  maxFailures = Option.String('--max-failures', '0', { description: 'Failed tenants tolerated before no new tenant starts' });
+  waves = Option.Array('--wave', [], { description: 'Apply only this wave of tenants.yaml (repeatable; `rest` is every tenant in no listed wave)' });
   lockWait = Option.String('--lock-wait', '10s', { description: 'How long to wait for another tm run on the same database' });
   lockRetries = Option.String('--lock-retries', '3', { description: 'Retries of a tenant after a lock timeout' });
   allowHazards = Option.Array('--allow-hazards', [], { description: 'Hazard types to accept, such as DATA_LOSS (repeatable or comma-separated)' });
@@ -29,11 +32,14 @@ export class ApplyCommand extends TmCommand {
   protected async run() {
     const parallelism = parsePositiveInteger(this.parallelism, '--parallelism');
     const lockWaitMs = parseDuration(this.lockWait, '--lock-wait');
-    const lockRetries = /^\d+$/.test(this.lockRetries) ? Number(this.lockRetries) : parsePositiveInteger(this.lockRetries, '--lock-retries');
+    const lockRetries = parseCount(this.lockRetries, '--lock-retries');
+    const maxFailures = parseCount(this.maxFailures, '--max-failures');
+    const perDatabase = this.perDatabase === undefined ? undefined : parsePositiveInteger(this.perDatabase, '--per-database');
     const { readPlan } = await import('../../plan/file.js');
     const { loadEnvironment } = await import('../../config/env.js');
     const { loadTenantsConfig } = await import('../../config/tenants.js');
     const { applyPlan } = await import('../../apply/apply.js');
+    const { rolloutWaves } = await import('../../apply/waves.js');
     const { createApplyReporter } = await import('../../output/applyReporter.js');
     const { describeAcceptance, evaluateHazardPolicy, parseAllowHazards, refusalError } = await import('../../plan/policy.js');
 
@@ -51,6 +57,7 @@ export class ApplyCommand extends TmCommand {
       if (this.json) this.context.stdout.write(JSON.stringify({ event: 'hazards-accepted', planId: plan.id, acceptedHazards }) + '\n');
       else this.context.stdout.write(describeAcceptance(acceptedHazards) + '\n');
     }
+    const waves = rolloutWaves(config, this.waves);
     const env = loadEnvironment(this.projectDir);
     const started = Date.now();
     const reporter = createApplyReporter(this.context.stdout, {
@@ -61,8 +68,11 @@ export class ApplyCommand extends TmCommand {
     // acceptedHazards is for the history row once ApplyOptions takes it (src/apply); apply ignores it until then.
     const options: ApplyOptions & { acceptedHazards: HazardAcceptance[] } = {
       parallelism,
+      perDatabase,
       lockWaitMs,
       lockRetries,
+      maxFailures,
+      waves,
       acceptedHazards,
       onEvent: (event) => reporter.event(event),
     };

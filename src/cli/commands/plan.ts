@@ -25,6 +25,7 @@ export class PlanCommand extends TmCommand {
   databases = databasesOption();
   detailed = detailedExitCodeOption();
   lockTimeout = Option.String('--lock-timeout', '5s', { description: 'lock_timeout each statement runs with (recorded in the plan)' });
+  skipUnreachable = Option.Boolean('--skip-unreachable', false, { description: 'Leave out databases that cannot be reached (listed in the plan as not planned) instead of failing' });
   sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (--no-sql: one line per step)' });
 
   protected async run() {
@@ -37,7 +38,7 @@ export class PlanCommand extends TmCommand {
     const { planHasChanges } = await import('../../plan/build.js');
 
     const project = openProject(this.projectDir);
-    const plan = await planFleet(project, { kind: 'migrate', name: this.name, schemas: this.schemas, databases: this.databases, lockTimeoutMs });
+    const plan = await planFleet(project, { kind: 'migrate', name: this.name, schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipUnreachable: this.skipUnreachable });
     this.context.stdout.write(renderPlanText(plan, { sql: this.sql }));
     if (planHasChanges(plan) || this.out) {
       const path = this.out ? resolve(this.projectDir, this.out) : defaultPlanPath(this.projectDir, plan);
