@@ -7,6 +7,7 @@ import { Builtins, Cli } from 'clipanion';
 import { TM_VERSION } from '../version.js';
 import * as pending from './commands/pending.js';
 import { ApplyCommand } from './commands/apply.js';
+import { DriftCommand } from './commands/drift.js';
 import { PlanCommand } from './commands/plan.js';
 import { ShowCommand } from './commands/show.js';
 import { StatusCommand } from './commands/status.js';
@@ -23,6 +24,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(StatusCommand);
   cli.register(ValidateCommand);
   cli.register(ShowCommand);
+  cli.register(DriftCommand);
   for (const command of Object.values(pending)) cli.register(command);
   return cli.run(argv);
 }

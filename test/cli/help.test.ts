@@ -11,9 +11,9 @@ describe('tm command line', () => {
   });
 
   it('says plainly that an unfinished command is not implemented, with exit 1', async () => {
-    const result = await runTm(['drift']);
+    const result = await runTm(['init']);
     expect(result.code).to.equal(1);
-    expect(result.stderr).to.contain('`tm drift` is not yet implemented');
+    expect(result.stderr).to.contain('`tm init` is not yet implemented');
     expect(result.stdout).to.equal('');
   });
 });

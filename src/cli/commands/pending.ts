@@ -6,15 +6,6 @@
 import { Command, Option } from 'clipanion';
 import { notYetImplemented, TmCommand } from '../base.js';
 
-export class DriftCommand extends TmCommand {
-  static override paths = [['drift']];
-  static override usage = Command.Usage({ description: 'Report objects that differ between the databases and the Prisma folder' });
-  prune = Option.Boolean('--prune', false, { description: 'Also propose dropping objects not in the Prisma folder' });
-  protected async run() {
-    notYetImplemented('drift');
-  }
-}
-
 export class InitCommand extends TmCommand {
   static override paths = [['init']];
   static override usage = Command.Usage({ description: 'Create tenants.yaml, plans/ and state/ in an existing Prisma project' });
