@@ -31,6 +31,8 @@ export async function ensureHistory(db: Queryable, metadataSchema: string): Prom
     tm_version         text        NOT NULL,
     UNIQUE (tenant_schema, plan_id)
   )`);
+  // Added with plan kinds: histories written by an earlier tm get it too.
+  await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS skip_backup boolean NOT NULL DEFAULT false`);
 }
 
 export interface HistoryRow {
@@ -45,13 +47,15 @@ export interface HistoryRow {
   statements: string[];
   beforeModel: SchemaModel | null;
   tmVersion: string;
+  /** Destructive steps ran without their backups (--skip-backup). */
+  skipBackup?: boolean;
 }
 
 export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
   await db.query(
     `INSERT INTO ${historyTable(metadataSchema)}
-       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version, skip_backup)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
     [
       row.tenantSchema,
       row.planId,
@@ -64,6 +68,7 @@ export async function insertHistory(db: Queryable, metadataSchema: string, row: 
       JSON.stringify(row.statements),
       row.beforeModel === null ? null : JSON.stringify(row.beforeModel),
       row.tmVersion,
+      row.skipBackup ?? false,
     ],
   );
 }
@@ -80,16 +85,23 @@ export interface TenantHistory {
   lastKind: string;
   lastAppliedAt: Date;
   lastPlanId: string;
+  /** Applied plans whose destructive steps ran without backups (--skip-backup). */
+  backupsSkipped: number;
 }
 
 /** Per tenant: how many plans were applied and the latest; one query per database. Empty when tm never applied here. */
 export async function latestHistory(db: Queryable, metadataSchema: string): Promise<Map<string, TenantHistory>> {
-  const { rows: exists } = await db.query(`select to_regclass($1) is not null as present`, [`${quoteIdent(metadataSchema)}.history`]);
+  const { rows: exists } = await db.query(
+    `select to_regclass($1) is not null as present,
+            exists (select from pg_attribute where attrelid = to_regclass($1) and attname = 'skip_backup' and not attisdropped) as has_skip_backup`,
+    [`${quoteIdent(metadataSchema)}.history`],
+  );
   const out = new Map<string, TenantHistory>();
   if (!exists[0].present) return out;
+  const skipped = exists[0].has_skip_backup ? 'count(*) FILTER (WHERE skip_backup) OVER (PARTITION BY tenant_schema)::int' : '0';
   const { rows } = await db.query(
     `SELECT DISTINCT ON (tenant_schema) tenant_schema, name, kind, applied_at, plan_id,
-            count(*) OVER (PARTITION BY tenant_schema)::int AS version
+            count(*) OVER (PARTITION BY tenant_schema)::int AS version, ${skipped} AS backups_skipped
        FROM ${historyTable(metadataSchema)}
       ORDER BY tenant_schema, applied_at DESC, id DESC`,
   );
@@ -101,7 +113,57 @@ export async function latestHistory(db: Queryable, metadataSchema: string): Prom
       lastKind: r.kind,
       lastAppliedAt: r.applied_at,
       lastPlanId: r.plan_id,
+      backupsSkipped: r.backups_skipped,
     });
   }
   return out;
+}
+
+export interface AppliedPlan {
+  id: number;
+  planId: string;
+  kind: string;
+  name: string;
+  beforeFingerprint: string;
+  afterFingerprint: string;
+  appliedAt: Date;
+  beforeModel: SchemaModel | null;
+  skipBackup: boolean;
+}
+
+/** Every plan applied to one tenant schema, oldest first; [] when tm never applied here. */
+export async function tenantHistory(db: Queryable, metadataSchema: string, tenantSchema: string): Promise<AppliedPlan[]> {
+  const { rows: exists } = await db.query(`select to_regclass($1) is not null as present`, [historyTable(metadataSchema)]);
+  if (!exists[0].present) return [];
+  const { rows } = await db.query(
+    // skip_backup through to_jsonb: a history table written by an earlier tm does not have it yet.
+    `SELECT id, plan_id, kind, name, before_fingerprint, after_fingerprint, applied_at, before_model,
+            coalesce((to_jsonb(h) ->> 'skip_backup')::boolean, false) AS skip_backup
+       FROM ${historyTable(metadataSchema)} h WHERE tenant_schema = $1 ORDER BY applied_at, id`,
+    [tenantSchema],
+  );
+  return rows.map((r) => ({
+    id: Number(r.id),
+    planId: r.plan_id,
+    kind: r.kind,
+    name: r.name,
+    beforeFingerprint: r.before_fingerprint,
+    afterFingerprint: r.after_fingerprint,
+    appliedAt: r.applied_at,
+    beforeModel: r.before_model,
+    skipBackup: r.skip_backup,
+  }));
+}
+
+/** The name of the latest `migrate` plan applied to any of these tenants (any tenant when empty), or null. */
+export async function latestMigrationName(db: Queryable, metadataSchema: string, tenants: string[] = []): Promise<{ name: string; appliedAt: Date } | null> {
+  const { rows: exists } = await db.query(`select to_regclass($1) is not null as present`, [historyTable(metadataSchema)]);
+  if (!exists[0].present) return null;
+  const { rows } = await db.query(
+    `SELECT name, applied_at FROM ${historyTable(metadataSchema)}
+      WHERE kind = 'migrate' AND (cardinality($1::text[]) = 0 OR tenant_schema = any($1))
+      ORDER BY applied_at DESC, id DESC LIMIT 1`,
+    [tenants],
+  );
+  return rows[0] ? { name: rows[0].name, appliedAt: rows[0].applied_at } : null;
 }

@@ -7,6 +7,7 @@ import { emptySchemaModel, type SchemaModel } from '../catalog/model.js';
 import { diffSchemas } from '../diff/diff.js';
 import type { HazardType } from '../diff/step.js';
 import { TM_VERSION } from '../version.js';
+import { backupTargets } from './kinds/backupTargets.js';
 import { PLAN_FORMAT_VERSION, type Cohort, type Plan, type PlanKind, type PlanTenant, type UnchangedTenant } from './types.js';
 
 export interface DatabaseState {
@@ -24,6 +25,10 @@ export interface PlanInput {
   schema: Plan['schema'];
   databases: DatabaseState[];
   lockTimeoutMs: number;
+  /** --skip-backup: recorded in the plan; the applier then takes no backups. */
+  skipBackup?: boolean;
+  /** The --schema / --database selection the tenants were chosen by. */
+  scope?: Plan['scope'];
 }
 
 /** `20261125T131853.123Z_add_x`: a UTC timestamp to the millisecond, so two plans made in the same second differ. */
@@ -69,6 +74,8 @@ export function buildPlan(input: PlanInput): Plan {
           steps: diffSchemas(tenant.model ?? emptySchemaModel(), database.desired),
           tenants: [],
         };
+        const backups = tenant.model ? backupTargets(tenant.model, cohort.steps) : [];
+        if (backups.length) cohort.backups = backups;
         cohorts.set(key, cohort);
       }
       cohort.tenants.push(entry);
@@ -92,7 +99,8 @@ export function buildPlan(input: PlanInput): Plan {
     schema: input.schema,
     tenantSetHash: tenantSetHash(all),
     databases: input.databases.map((d) => d.name),
-    settings: { lockTimeoutMs: input.lockTimeoutMs },
+    settings: { lockTimeoutMs: input.lockTimeoutMs, skipBackup: input.skipBackup ?? false },
+    ...(input.scope && (input.scope.schemas.length || input.scope.databases.length) ? { scope: input.scope } : {}),
     cohorts: ordered,
     afterModels,
     unchanged,

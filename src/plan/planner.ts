@@ -3,6 +3,7 @@
  * them all in one snapshot, and work out what Prisma would create there; then
  * hand the models to buildPlan.
  */
+import { backupSchemaName } from '../apply/backup.js';
 import type { SchemaModel } from '../catalog/model.js';
 import { discoverSchemas, introspectSnapshot } from '../catalog/introspect.js';
 import type { Environment } from '../config/env.js';
@@ -41,10 +42,10 @@ export function selectDatabases(config: TenantsConfig, names: string[]): Databas
   return config.databases.filter((d) => names.length === 0 || names.includes(d.name));
 }
 
-/** Listed tenants plus those discovery patterns find, never the metadata schema. */
+/** Listed tenants plus those discovery patterns find, never the metadata schema or its backup schema. */
 export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
   const listed = database.tenants.map((t) => t.schema);
-  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema]);
+  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema, backupSchemaName(metadataSchema)]);
   return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
 }
 

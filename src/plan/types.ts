@@ -27,6 +27,50 @@ export interface Cohort {
   createsSchema: boolean;
   steps: Step[];
   tenants: PlanTenant[];
+  /**
+   * What the steps would lose (DATA_LOSS, TABLE_REWRITE), copied to the backup
+   * schema in each tenant's transaction before its steps run, unless the plan
+   * says `settings.skipBackup`. Absent when nothing is at risk.
+   */
+  backups?: BackupTarget[];
+}
+
+/** A table (every row) or a column (with the key that finds its rows again) to copy before the steps. */
+export interface BackupTarget {
+  object: 'table' | 'column';
+  table: string;
+  /** The column, for a column backup; null for a table. */
+  column: string | null;
+  /** Columns identifying a row (primary key, else a unique key on NOT NULL columns); empty: none, so whole rows are copied. */
+  key: string[];
+  /** Columns copied, in order. */
+  columns: string[];
+  /** Of those, columns of a type of the tenant schema (enums), copied as text so the type can be dropped or rebuilt. */
+  asText: string[];
+  /** A step loses values (DATA_LOSS), not only rewrites them. */
+  dataLoss: boolean;
+}
+
+/** A history row a plan refers to. */
+export interface HistoryRef {
+  planId: string;
+  kind: string;
+  name: string;
+  appliedAt: string;
+}
+
+/** `tm rollback`: the one schema, the migration it returns to the state before, and the data it puts back. */
+export interface RollbackInfo {
+  database: string;
+  schema: string;
+  /** The history row whose before-model is the target. */
+  target: HistoryRef;
+  /** Every applied plan the rollback undoes, oldest first (the target included). */
+  undoes: HistoryRef[];
+  /** Data put back from backups, by the steps whose object starts with `data of`. */
+  restores: { object: string; fromPlanId: string; backupTable: string; rows: number }[];
+  /** What a reviewer should know: objects that come back empty, data not restored (--schema-only). */
+  notes: string[];
 }
 
 export interface UnchangedTenant extends PlanTenant {
@@ -62,7 +106,13 @@ export interface Plan {
   settings: {
     /** lock_timeout for each statement. */
     lockTimeoutMs: number;
+    /** Made with --skip-backup: the cohorts' backups are not taken. */
+    skipBackup?: boolean;
   };
+  /** The selection the plan was made with (--schema, --database); tenants outside it are not reported as uncovered. */
+  scope?: { schemas: string[]; databases: string[] };
+  /** Kind rollback only. */
+  rollback?: RollbackInfo;
   cohorts: Cohort[];
   /** The model each after-fingerprint stands for: what apply compares a schema with when it does not match. */
   afterModels: Record<string, SchemaModel>;
