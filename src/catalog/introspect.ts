@@ -86,10 +86,19 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
     const model = models.get(schema)!;
     return (model.tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
   };
+  // Column names by attribute number, per table, to name the columns of constraints and indexes.
+  const columnNames = new Map<TableModel, Map<number, string>>();
+  const namesOf = (t: TableModel, numbers: number[] | null): string[] => {
+    const names = columnNames.get(t);
+    return (numbers ?? []).flatMap((n) => (n > 0 && names?.has(n) ? [names.get(n)!] : []));
+  };
 
   for (const row of rows.columns) {
     const t = table(row.schema, row.table);
     if (row.column === null) continue;
+    let names = columnNames.get(t);
+    if (!names) columnNames.set(t, (names = new Map()));
+    names.set(row.column_number, row.column);
     const expression = row.default_expr === null ? null : stripSchemaQualifier(row.default_expr, row.schema_prefix);
     const generated = row.generated === 's';
     t.columns[row.column] = {
@@ -103,10 +112,11 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
   }
 
   for (const row of rows.constraints) {
-    table(row.schema, row.table).constraints[row.name] = {
+    const t = table(row.schema, row.table);
+    t.constraints[row.name] = {
       kind: CONSTRAINT_KINDS[row.kind],
       definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-      columns: row.columns,
+      columns: namesOf(t, row.column_numbers),
       references: row.references_table,
       deferrable: row.deferrable,
       initiallyDeferred: row.deferred,
@@ -115,10 +125,11 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
   }
 
   for (const row of rows.indexes) {
-    table(row.schema, row.table).indexes[row.name] = {
+    const t = table(row.schema, row.table);
+    t.indexes[row.name] = {
       definition: stripSchemaQualifier(row.definition, row.schema_prefix),
       unique: row.is_unique,
-      columns: row.columns,
+      columns: namesOf(t, row.column_numbers),
     };
   }
 
