@@ -25,6 +25,8 @@ export interface PlanInput {
   schema: Plan['schema'];
   databases: DatabaseState[];
   lockTimeoutMs: number;
+  /** Databases left out by --skip-unreachable. */
+  notPlanned?: Plan['notPlanned'];
   /** --skip-backup: recorded in the plan; the applier then takes no backups. */
   skipBackup?: boolean;
   /** The --schema / --database selection the tenants were chosen by. */
@@ -101,6 +103,7 @@ export function buildPlan(input: PlanInput): Plan {
     databases: input.databases.map((d) => d.name),
     settings: { lockTimeoutMs: input.lockTimeoutMs, skipBackup: input.skipBackup ?? false },
     ...(input.scope && (input.scope.schemas.length || input.scope.databases.length) ? { scope: input.scope } : {}),
+    ...(input.notPlanned?.length ? { notPlanned: input.notPlanned } : {}),
     cohorts: ordered,
     afterModels,
     unchanged,

@@ -14,9 +14,12 @@ import { desiredState } from '../desired/index.js';
 import { TmError } from '../errors.js';
 import type { LoadedSchema } from '../schema/load.js';
 import { buildPlan, type DatabaseState } from './build.js';
+import { hasCitus, refuseWhatCitusRejects } from './citus.js';
 import type { Plan, PlanKind } from './types.js';
 
 export interface PlanOptions {
+  /** Leave out a database that cannot be reached (listed in the plan as not planned) instead of failing. */
+  skipUnreachable?: boolean;
   kind: PlanKind;
   name: string;
   /** Only these tenant schemas (all when empty). */
@@ -71,9 +74,14 @@ export interface IntrospectedDatabase {
 }
 
 /** One connection per database, all databases at once: tenants, their models, and the desired model. */
-export async function introspectFleet(context: FleetContext, options: Pick<PlanOptions, 'schemas' | 'databases'>): Promise<IntrospectedDatabase[]> {
+export async function introspectFleet(
+  context: FleetContext,
+  options: Pick<PlanOptions, 'schemas' | 'databases' | 'skipUnreachable'>,
+  /** Receives the databases left out by skipUnreachable. */
+  unreachable?: NonNullable<Plan['notPlanned']>,
+): Promise<IntrospectedDatabase[]> {
   const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
-  const results = await Promise.all(
+  const opened = await Promise.allSettled(
     targets.map(async (target) => {
       const client = await connect(target, 'plan');
       try {
@@ -84,6 +92,19 @@ export async function introspectFleet(context: FleetContext, options: Pick<PlanO
         throw error;
       }
     }),
+  );
+  const results = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+  const failures = opened.flatMap((o, i) => (o.status === 'rejected' ? [{ target: targets[i], error: o.reason as Error }] : []));
+  if (failures.length && !options.skipUnreachable) {
+    await Promise.all(results.map((r) => r.client.end()));
+    throw failures[0].error;
+  }
+  unreachable?.push(
+    ...failures.map(({ target, error }) => ({
+      database: target.config.name,
+      reason: error.message,
+      tenants: target.config.tenants.map((t) => t.schema),
+    })),
   );
   try {
     const selection = results.map((r) => ({ database: r.target.config.name, schemas: r.schemas }));
@@ -96,6 +117,7 @@ export async function introspectFleet(context: FleetContext, options: Pick<PlanO
           readTenants(r.target, r.client, schemas),
           Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url)),
         ]);
+        if (await hasCitus(r.client)) refuseWhatCitusRejects(r.target.config.name, desired.model);
         return { target: r.target, schemas, models, desired: desired.model };
       }),
     );
@@ -116,7 +138,8 @@ async function readTenants(target: DatabaseTarget, client: Queryable, schemas: s
 }
 
 export async function planFleet(context: FleetContext, options: PlanOptions): Promise<Plan> {
-  const introspected = await introspectFleet(context, options);
+  const notPlanned: NonNullable<Plan['notPlanned']> = [];
+  const introspected = await introspectFleet(context, options, notPlanned);
   const schema = await context.schema;
   const databases: DatabaseState[] = introspected.map((d) => ({
     name: d.target.config.name,
@@ -135,5 +158,6 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
     },
     databases,
     lockTimeoutMs: options.lockTimeoutMs,
+    notPlanned,
   });
 }

@@ -113,6 +113,8 @@ export interface Plan {
   scope?: { schemas: string[]; databases: string[] };
   /** Kind rollback only. */
   rollback?: RollbackInfo;
+  /** Databases left out by --skip-unreachable: why, and the tenants tenants.yaml lists there (discovery could not run). */
+  notPlanned?: { database: string; reason: string; tenants: string[] }[];
   cohorts: Cohort[];
   /** The model each after-fingerprint stands for: what apply compares a schema with when it does not match. */
   afterModels: Record<string, SchemaModel>;
