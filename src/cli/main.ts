@@ -7,10 +7,15 @@ import { Builtins, Cli } from 'clipanion';
 import { TM_VERSION } from '../version.js';
 import * as pending from './commands/pending.js';
 import { ApplyCommand } from './commands/apply.js';
+import { BackupsListCommand, BackupsPruneCommand } from './commands/backups.js';
 import { DriftCommand } from './commands/drift.js';
+import { MigrateCommand } from './commands/migrate.js';
 import { PlanCommand } from './commands/plan.js';
+import { ResetCommand } from './commands/reset.js';
+import { RollbackCommand } from './commands/rollback.js';
 import { ShowCommand } from './commands/show.js';
 import { StatusCommand } from './commands/status.js';
+import { SyncCommand } from './commands/sync.js';
 import { ValidateCommand } from './commands/validate.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -25,6 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(ValidateCommand);
   cli.register(ShowCommand);
   cli.register(DriftCommand);
+  for (const command of [MigrateCommand, SyncCommand, RollbackCommand, ResetCommand, BackupsListCommand, BackupsPruneCommand]) cli.register(command);
   for (const command of Object.values(pending)) cli.register(command);
   return cli.run(argv);
 }

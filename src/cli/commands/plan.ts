@@ -16,11 +16,15 @@ export class PlanCommand extends TmCommand {
     examples: [
       ['Plan every tenant', 'tm plan'],
       ['Plan two tenants, fail CI on drift', 'tm plan --schema tenant_acme --schema tenant_globex --detailed-exitcode'],
+      ['A rollback, for review', 'tm plan --kind rollback --name add_x --schema tenant_acme -o plans/rollback.plan.json'],
     ],
   });
 
   out = Option.String('-o,--out', { description: 'Where to write the plan file' });
-  name = Option.String('--name', 'changes', { description: 'Name of the plan (letters, digits, _)' });
+  name = Option.String('--name', { description: 'Name of the plan (letters, digits, _; default changes); with --kind rollback, the migration to roll back' });
+  kind = Option.String('--kind', 'migrate', { description: 'migrate | sync | rollback | reset (what tm migrate, sync, rollback and reset would run)' });
+  skipBackup = Option.Boolean('--skip-backup', false, { description: 'Take no backups before destructive steps (recorded in the plan)' });
+  schemaOnly = Option.Boolean('--schema-only', false, { description: 'With --kind rollback: do not put data back' });
   schemas = schemasOption();
   databases = databasesOption();
   detailed = detailedExitCodeOption();
@@ -29,17 +33,32 @@ export class PlanCommand extends TmCommand {
   sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (--no-sql: one line per step)' });
 
   protected async run() {
-    if (!PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`);
+    if (this.name !== undefined && !PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`);
+    if (!['migrate', 'sync', 'rollback', 'reset'].includes(this.kind)) throw new TmError(`--kind takes migrate, sync, rollback or reset, not "${this.kind}".`);
     const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
     const { openProject } = await import('../context.js');
-    const { planFleet } = await import('../../plan/planner.js');
+    const kinds = await import('../../plan/kinds/index.js');
     const { defaultPlanPath, writePlan } = await import('../../plan/file.js');
     const { renderPlanText } = await import('../../output/planText.js');
     const { planHasChanges } = await import('../../plan/build.js');
 
     const project = openProject(this.projectDir);
-    const plan = await planFleet(project, { kind: 'migrate', name: this.name, schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipUnreachable: this.skipUnreachable });
-    this.context.stdout.write(renderPlanText(plan, { sql: this.sql }));
+    const selection = { schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipBackup: this.skipBackup };
+    let plan;
+    if (this.kind === 'rollback') {
+      if (this.name === undefined || this.schemas.length !== 1) throw new TmError('--kind rollback takes the migration as --name and exactly one --schema.');
+      const { planRollback } = await import('../../plan/kinds/rollback.js');
+      plan = await planRollback(project, { ...selection, name: this.name, schema: this.schemas[0], schemaOnly: this.schemaOnly });
+    } else if (this.kind === 'reset') {
+      plan = await kinds.planReset(project, selection);
+    } else {
+      const kind = this.kind as 'migrate' | 'sync';
+      const name = this.name ?? (kind === 'sync' ? await kinds.syncName(project, selection) : 'changes');
+      plan = await kinds.planFromPrisma(project, kind, name, { ...selection, skipUnreachable: this.skipUnreachable });
+    }
+    const { renderKindDetails } = await import('../../plan/kinds/describe.js');
+    const { backupSchemaName } = await import('../../apply/backup.js');
+    this.context.stdout.write(renderPlanText(plan, { sql: this.sql }) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
     if (planHasChanges(plan) || this.out) {
       const path = this.out ? resolve(this.projectDir, this.out) : defaultPlanPath(this.projectDir, plan);
       writePlan(path, plan);

@@ -1,0 +1,63 @@
+import { Command, Option } from 'clipanion';
+import { TmCommand } from '../base.js';
+import { kindOptions, twoStepHint } from '../kindRun.js';
+import { databasesOption, parseDuration } from '../options.js';
+
+export class RollbackCommand extends TmCommand {
+  static override paths = [['rollback']];
+  static override usage = Command.Usage({
+    description: 'Return one schema to its state before a named migration, data included',
+    details: `
+      Reads the schema's history, finds the latest applied plan named <name> (or with that plan id), and plans the way back to the model recorded before it: every later plan is undone too (the plan lists them). Tables and columns those plans dropped, and values they cut (narrowed types), are put back from the backups tm took before them. It refuses, before changing anything, when such data has no backup (the plan was applied with --skip-backup, or its backup was pruned); --schema-only then rolls back the schema and leaves that data out.
+
+      Asks for confirmation like \`tm migrate\` (--force to skip; refused without a terminal). Two steps: \`tm plan --kind rollback --name <name> --schema <s> -o <file>\`, then \`tm apply <file>\`.
+    `,
+    examples: [
+      ['Undo add_user_nickname on one tenant', 'tm rollback add_user_nickname --schema tenant_acme'],
+      ['Undo a reset', 'tm rollback reset --schema tenant_acme --force'],
+    ],
+  });
+
+  name = Option.String({ required: true, name: 'name' });
+  schema = Option.String('--schema', { required: true, description: 'The tenant schema to roll back' });
+  databases = databasesOption();
+  force = kindOptions.force();
+  dryRun = kindOptions.dryRun();
+  schemaOnly = Option.Boolean('--schema-only', false, { description: 'Roll back the schema without putting data back (for data that has no backup)' });
+  skipBackup = kindOptions.skipBackup();
+  lockWait = kindOptions.lockWait();
+  lockTimeout = kindOptions.lockTimeout();
+  maxBackupSize = kindOptions.maxBackupSize();
+  sql = kindOptions.sql();
+
+  protected async run() {
+    const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
+    const { openProject } = await import('../context.js');
+    const { planRollback } = await import('../../plan/kinds/rollback.js');
+    const { runKindPlan } = await import('../kindRun.js');
+    const project = openProject(this.projectDir);
+    const plan = await planRollback(project, {
+      name: this.name,
+      schema: this.schema,
+      databases: this.databases,
+      lockTimeoutMs,
+      skipBackup: this.skipBackup,
+      schemaOnly: this.schemaOnly,
+    });
+    return runKindPlan({
+      command: 'tm rollback',
+      plan,
+      project,
+      io: this.context,
+      dryRun: this.dryRun,
+      force: this.force,
+      ask: true,
+      twoStep: twoStepHint(plan, ['--kind', 'rollback', '--name', this.name, '--schema', this.schema, ...(this.schemaOnly ? ['--schema-only'] : [])]),
+      parallelism: '1',
+      lockWait: this.lockWait,
+      maxBackupSize: this.maxBackupSize,
+      sql: this.sql,
+      nothingToDo: `${this.schema} is already in its state before ${plan.rollback?.target.name ?? this.name}: nothing to roll back.`,
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import { Command } from 'clipanion';
+import { TmCommand } from '../base.js';
+import { kindOptions, twoStepHint } from '../kindRun.js';
+import { databasesOption, parseDuration, schemasOption } from '../options.js';
+
+export class SyncCommand extends TmCommand {
+  static override paths = [['sync']];
+  static override usage = Command.Usage({
+    description: 'Bring tenants (new ones included) to the current Prisma folder without a new migration name',
+    details: `
+      Plans every tenant listed in or discovered through tenants.yaml (or those named with --schema) against the Prisma folder, creating tenants that do not exist yet and repairing tenants changed by hand, and applies it. History records it as a sync of the latest migration name. This is how a new tenant is onboarded.
+
+      A sync that only creates and adds runs without asking; one that would remove data (a column added by hand, say) asks for confirmation like \`tm migrate\` (--force to skip; refused without a terminal).
+    `,
+    examples: [
+      ['Onboard tenants added to tenants.yaml and repair drifted ones', 'tm sync'],
+      ['One tenant', 'tm sync --schema tenant_acme'],
+    ],
+  });
+
+  schemas = schemasOption();
+  databases = databasesOption();
+  force = kindOptions.force();
+  dryRun = kindOptions.dryRun();
+  skipBackup = kindOptions.skipBackup();
+  parallelism = kindOptions.parallelism();
+  lockWait = kindOptions.lockWait();
+  lockTimeout = kindOptions.lockTimeout();
+  maxBackupSize = kindOptions.maxBackupSize();
+  sql = kindOptions.sql();
+
+  protected async run() {
+    const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
+    const { openProject } = await import('../context.js');
+    const { planFromPrisma, syncName } = await import('../../plan/kinds/index.js');
+    const { runKindPlan } = await import('../kindRun.js');
+    const project = openProject(this.projectDir);
+    const selection = { schemas: this.schemas, databases: this.databases };
+    const name = await syncName(project, selection);
+    const plan = await planFromPrisma(project, 'sync', name, { ...selection, lockTimeoutMs, skipBackup: this.skipBackup });
+    return runKindPlan({
+      command: 'tm sync',
+      plan,
+      project,
+      io: this.context,
+      dryRun: this.dryRun,
+      force: this.force,
+      ask: plan.summary.hazards.includes('DATA_LOSS'),
+      twoStep: twoStepHint(plan, ['--kind', 'sync', ...this.schemas.flatMap((s) => ['--schema', s]), ...this.databases.flatMap((d) => ['--database', d])]),
+      parallelism: this.parallelism,
+      lockWait: this.lockWait,
+      maxBackupSize: this.maxBackupSize,
+      sql: this.sql,
+    });
+  }
+}
