@@ -45,6 +45,25 @@ export interface PlanJsonCohort {
   hazards: HazardType[];
   tenants: PlanJsonTenant[];
   steps: PlanJsonStep[];
+  /** What tm apply copies to the backup schema before the steps (unless settings.skip_backup). */
+  backups: PlanJsonBackup[];
+}
+
+export interface PlanJsonBackup {
+  object: 'table' | 'column';
+  table: string;
+  column: string | null;
+  key: string[];
+  columns: string[];
+  as_text: string[];
+  data_loss: boolean;
+}
+
+export interface PlanJsonHistoryRef {
+  plan_id: string;
+  kind: string;
+  name: string;
+  applied_at: string;
 }
 
 /** One step's hazard, flattened: what a reviewer ticks off. */
@@ -72,7 +91,20 @@ export interface PlanJson {
   };
   prisma_schema: { folder: string; files: string[]; hash: string };
   databases: string[];
-  settings: { lock_timeout_ms: number };
+  settings: { lock_timeout_ms: number; skip_backup: boolean };
+  /** The --schema / --database selection the plan was made with, or null for the whole fleet. */
+  scope: { schemas: string[]; databases: string[] } | null;
+  /** Databases --skip-unreachable left out. */
+  not_planned: { database: string; reason: string; tenants: string[] }[];
+  /** Kind rollback only, else null. */
+  rollback: {
+    database: string;
+    schema: string;
+    target: PlanJsonHistoryRef;
+    undoes: PlanJsonHistoryRef[];
+    restores: { object: string; from_plan_id: string; backup_table: string; rows: number }[];
+    notes: string[];
+  } | null;
   summary: {
     tenants: number;
     to_change: number;
@@ -106,7 +138,18 @@ export function planToJson(plan: Plan): PlanJson {
       transactional: s.transactional,
       hazards: s.hazards.map((h) => ({ type: h.type, message: h.message })),
     })),
+    backups: (c.backups ?? []).map((b) => ({
+      object: b.object,
+      table: b.table,
+      column: b.column,
+      key: [...b.key],
+      columns: [...b.columns],
+      as_text: [...b.asText],
+      data_loss: b.dataLoss,
+    })),
   }));
+  const ref = (h: { planId: string; kind: string; name: string; appliedAt: string }): PlanJsonHistoryRef => ({ plan_id: h.planId, kind: h.kind, name: h.name, applied_at: h.appliedAt });
+  const r = plan.rollback;
   return {
     format_version: PLAN_JSON_FORMAT_VERSION,
     tm_version: plan.tmVersion,
@@ -121,7 +164,19 @@ export function planToJson(plan: Plan): PlanJson {
     },
     prisma_schema: { folder: plan.schema.folder, files: [...plan.schema.files], hash: plan.schema.hash },
     databases: [...plan.databases],
-    settings: { lock_timeout_ms: plan.settings.lockTimeoutMs },
+    settings: { lock_timeout_ms: plan.settings.lockTimeoutMs, skip_backup: plan.settings.skipBackup ?? false },
+    scope: plan.scope ? { schemas: [...plan.scope.schemas], databases: [...plan.scope.databases] } : null,
+    not_planned: (plan.notPlanned ?? []).map((n) => ({ database: n.database, reason: n.reason, tenants: [...n.tenants] })),
+    rollback: r
+      ? {
+          database: r.database,
+          schema: r.schema,
+          target: ref(r.target),
+          undoes: r.undoes.map(ref),
+          restores: r.restores.map((x) => ({ object: x.object, from_plan_id: x.fromPlanId, backup_table: x.backupTable, rows: x.rows })),
+          notes: [...r.notes],
+        }
+      : null,
     summary: {
       tenants: plan.summary.tenants,
       to_change: plan.summary.toChange,

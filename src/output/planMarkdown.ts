@@ -76,6 +76,15 @@ function cohortSection(cohort: Cohort, plan: Plan, withSql: boolean, sqlNote: st
   parts.push(`From ${fromTo(cohort)}.`, '');
   if (outlier) parts.push(`> [!WARNING]\n> Outlier: ${mdText(describeOutlier(cohort, plan))}.`, '');
   parts.push(`**Schemas:** ${tenantsLine(cohort, plan)}`, '');
+  if (cohort.backups?.length) {
+    const objects = cohort.backups.map((b) => mdCode(b.column === null ? `table "${b.table}"` : `column "${b.table}"."${b.column}"`)).join(', ');
+    parts.push(
+      plan.settings.skipBackup
+        ? `**No backup** (\`--skip-backup\`): ${objects} cannot be put back by \`tm rollback\`.`
+        : `**Backed up** before the steps, in each tenant's transaction (\`tm rollback\` restores them): ${objects}.`,
+      '',
+    );
+  }
   if (withSql) parts.push(mdFence('sql', cohortSql(cohort)), '');
   else parts.push(`*${sqlNote}*`, '');
   const steps = cohort.steps.map((s, i) => `${i + 1}. ${SYMBOL[s.action]} ${mdCode(s.object)}`);
@@ -126,6 +135,22 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     '',
   );
   out.push(`**${mdText(renderPlanSummaryLine(plan))}**`, '');
+  for (const n of plan.notPlanned ?? []) {
+    out.push(`> [!CAUTION]\n> Not planned: database ${mdCode(n.database)} could not be reached (${mdText(n.reason)}); its listed tenants: ${n.tenants.length ? n.tenants.map(mdCode).join(', ') : '(none)'}.`, '');
+  }
+  if (plan.scope && (plan.scope.schemas.length || plan.scope.databases.length)) {
+    const parts = [...(plan.scope.databases.length ? [`databases ${plan.scope.databases.map(mdCode).join(', ')}`] : []), ...(plan.scope.schemas.length ? [`schemas ${plan.scope.schemas.map(mdCode).join(', ')}`] : [])];
+    out.push(`Planned for ${parts.join(' and ')} only.`, '');
+  }
+  const r = plan.rollback;
+  if (r) {
+    out.push(`### Rollback of ${mdCode(r.schema)} (database ${mdCode(r.database)})`, '');
+    out.push(`Back to its state before ${mdCode(r.target.name)} (${mdCode(r.target.planId)}, applied ${mdText(r.target.appliedAt)}).`, '');
+    if (r.undoes.length > 1) out.push(`Also undoes ${r.undoes.length - 1} later plan(s): ${r.undoes.slice(1).map((u) => mdCode(u.name)).join(', ')}.`, '');
+    for (const x of r.restores) out.push(`- Puts back ${mdText(x.object)}: ${x.rows} row(s) from backup ${mdCode(x.backupTable)} (taken by ${mdCode(x.fromPlanId)})`);
+    for (const note of r.notes) out.push(`- ⚠️ ${mdText(note)}`);
+    if (r.restores.length || r.notes.length) out.push('');
+  }
   if (plan.cohorts.length === 0) {
     out.push('Nothing to apply.');
     return out.join('\n') + '\n';
@@ -160,6 +185,9 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     }
     if (hazards.length > MARKDOWN_ROWS_SHOWN) out.push(`- …and ${hazards.length - MARKDOWN_ROWS_SHOWN} more: see the cohorts below or \`tm show\`.`);
     out.push('');
+    if (plan.settings.skipBackup && plan.cohorts.some((c) => c.backups?.length)) {
+      out.push('> [!WARNING]\n> Made with `--skip-backup`: what these steps remove is not backed up, and `tm rollback` cannot put it back.', '');
+    }
     if (s.hazards.includes('DATA_LOSS')) {
       out.push('`tm apply` refuses this plan unless `DATA_LOSS` is allowed: `--allow-hazards DATA_LOSS`, or `policy: { allowHazards: [DATA_LOSS] }` in tenants.yaml.', '');
     }

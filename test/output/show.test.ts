@@ -102,6 +102,41 @@ describe('tm show', function () {
       expect(planToJson(plan).summary.outliers).to.deep.equal(['c3']);
     });
 
+    it('says what is backed up before destructive steps, and warns when --skip-backup leaves it out', () => {
+      expect(md).to.contain('**Backed up** before the steps, in each tenant\'s transaction (`tm rollback` restores them): `column "User"."legacy"`.');
+      const skipped = goldenPlan();
+      skipped.settings.skipBackup = true;
+      const text = renderPlanMarkdown(skipped);
+      expect(text).to.contain('**No backup** (`--skip-backup`): `column "User"."legacy"` cannot be put back by `tm rollback`.');
+      expect(text).to.contain('> Made with `--skip-backup`');
+      expect(validateJsonOutput(planToJson(skipped))).to.equal(null);
+    });
+
+    it('names databases left out by --skip-unreachable, and a rollback’s target, restores and notes', () => {
+      const other = goldenPlan();
+      other.notPlanned = [{ database: 'eu', reason: 'connection refused', tenants: ['tenant_eu'] }];
+      other.rollback = {
+        database: 'main',
+        schema: 'tenant_legacy',
+        target: { planId: '20261120T000000.000Z_add_legacy', kind: 'migrate', name: 'add_legacy', appliedAt: '2026-11-20T00:00:01.000Z' },
+        undoes: [
+          { planId: '20261120T000000.000Z_add_legacy', kind: 'migrate', name: 'add_legacy', appliedAt: '2026-11-20T00:00:01.000Z' },
+          { planId: '20261121T000000.000Z_more', kind: 'migrate', name: 'more', appliedAt: '2026-11-21T00:00:01.000Z' },
+        ],
+        restores: [{ object: 'column "User"."old"', fromPlanId: '20261121T000000.000Z_more', backupTable: 'b_1', rows: 3 }],
+        notes: ['table "Audit" comes back empty'],
+      };
+      const text = renderPlanMarkdown(other);
+      expect(text).to.contain('> Not planned: database `eu` could not be reached (connection refused); its listed tenants: `tenant_eu`.');
+      expect(text).to.contain('### Rollback of `tenant_legacy` (database `main`)');
+      expect(text).to.contain('Also undoes 1 later plan(s): `more`.');
+      expect(text).to.contain('- Puts back column "User"."old": 3 row(s) from backup `b_1`');
+      const json = planToJson(other);
+      expect(validateJsonOutput(json)).to.equal(null);
+      expect(json.not_planned).to.deep.equal([{ database: 'eu', reason: 'connection refused', tenants: ['tenant_eu'] }]);
+      expect(json.rollback!.restores).to.deep.equal([{ object: 'column "User"."old"', from_plan_id: '20261121T000000.000Z_more', backup_table: 'b_1', rows: 3 }]);
+    });
+
     it('says "No changes" for a plan without cohorts', () => {
       const none = buildPlan({
         kind: 'migrate',
@@ -201,6 +236,14 @@ describe('tm show', function () {
         { type: 'DATA_LOSS', message: plan.cohorts[2].steps[2].hazards[0].message, cohort: 'c3', step: 3, object: 'column "User"."legacy"', tenant_count: 1 },
       ]);
       expect(json.unchanged).to.deep.equal([{ database: 'main', schema: 'tenant_done', fingerprint: plan.unchanged[0].fingerprint }]);
+      expect(json.settings).to.deep.equal({ lock_timeout_ms: 5000, skip_backup: false });
+      expect(json.scope).to.equal(null);
+      expect(json.not_planned).to.deep.equal([]);
+      expect(json.rollback).to.equal(null);
+      expect(json.cohorts[0].backups).to.deep.equal([]);
+      expect(json.cohorts[2].backups).to.deep.equal([
+        { object: 'column', table: 'User', column: 'legacy', key: ['id'], columns: ['id', 'legacy'], as_text: [], data_loss: true },
+      ]);
       expect(JSON.stringify(json)).to.not.contain('the merged Prisma schema');
     });
   });
