@@ -138,6 +138,14 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
   }
 
   for (const row of rows.sequences) {
+    if (row.owner_kind === 'i') {
+      // An identity column's sequence: its options belong to the column (see queries.ts).
+      const column = models.get(row.schema)!.tables[row.owned_by_table]?.columns[row.owned_by_column];
+      if (column) {
+        column.identitySequence = { start: row.start, increment: row.increment, min: row.min, max: row.max, cache: row.cache, cycle: row.cycle };
+      }
+      continue;
+    }
     models.get(row.schema)!.sequences[row.name] = {
       dataType: row.data_type,
       start: row.start,

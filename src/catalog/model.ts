@@ -31,6 +31,12 @@ export interface ColumnModel {
   default: string | null;
   /** `always` / `by default` for identity columns, else null. */
   identity: 'always' | 'by default' | null;
+  /**
+   * Identity columns only: the options of the identity's sequence (its name is
+   * PostgreSQL's choice, not part of the model). Absent on other columns, so
+   * their canonical JSON and fingerprints are unchanged.
+   */
+  identitySequence?: IdentitySequenceModel;
   /** Expression of a `GENERATED ALWAYS AS (…) STORED` column, else null. */
   generated: string | null;
   /** Explicit collation when it differs from the type's default, else null. */
@@ -77,6 +83,9 @@ export interface SequenceModel {
   /** `table.column` that owns the sequence (SERIAL and identity columns), else null. */
   ownedBy: { table: string; column: string } | null;
 }
+
+/** A sequence's options, less its type (an identity sequence has its column's) and owner. */
+export type IdentitySequenceModel = Omit<SequenceModel, 'dataType' | 'ownedBy'>;
 
 export interface ViewModel {
   definition: string;

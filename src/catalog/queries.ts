@@ -117,7 +117,11 @@ join pg_type t on t.oid = dep.objid and t.typtype = 'e'
 join pg_enum e on e.enumtypid = t.oid
 group by w.nspname, t.typname`;
 
-/** Sequences, except those behind identity columns (part of the column). */
+/**
+ * Sequences. Those behind identity columns (owner_kind 'i') become part of
+ * their column in introspect.ts, not sequences of the schema: their options
+ * (start, increment, …) are part of the column's definition.
+ */
 export const SEQUENCES = `
 with ${WANTED}
 select c.nspname::text as schema,
@@ -130,15 +134,15 @@ select c.nspname::text as schema,
        s.seqcache::text as cache,
        s.seqcycle as cycle,
        case when tn.nspname = c.nspname then tc.relname::text end as owned_by_table,
-       case when tn.nspname = c.nspname then ta.attname::text end as owned_by_column
+       case when tn.nspname = c.nspname then ta.attname::text end as owned_by_column,
+       dep.deptype::text as owner_kind
 from rels c
 join pg_sequence s on s.seqrelid = c.oid
 left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = c.oid
                        and dep.refclassid = 'pg_class'::regclass and dep.deptype in ('a', 'i')
 left join pg_class tc on tc.oid = dep.refobjid
 left join pg_namespace tn on tn.oid = tc.relnamespace
-left join pg_attribute ta on ta.attrelid = dep.refobjid and ta.attnum = dep.refobjsubid
-where dep.deptype is distinct from 'i'`;
+left join pg_attribute ta on ta.attrelid = dep.refobjid and ta.attnum = dep.refobjsubid`;
 
 export const VIEWS = `
 with ${WANTED}

@@ -4,6 +4,7 @@
  * names: the same steps serve every tenant in the same state.
  *
  * Order (close to Prisma's own migrations):
+ *   0. release kept sequences from owners that go (dropping the owner would drop them)
  *   1. drop views that go or change
  *   2. drop foreign keys that go or change (and those between dropped tables)
  *   3. drop indexes and constraints that go or change
@@ -22,6 +23,7 @@ import type {
   ColumnModel,
   ConstraintModel,
   EnumModel,
+  IdentitySequenceModel,
   IndexModel,
   SchemaModel,
   SequenceModel,
@@ -95,11 +97,21 @@ function isVolatileDefault(expression: string | null): boolean {
   return expression !== null && /\b(nextval|random|gen_random_uuid|uuid_generate_v\d\w*|clock_timestamp|timeofday)\s*\(/i.test(expression);
 }
 
+function identityOptions(seq: IdentitySequenceModel): string {
+  return `INCREMENT BY ${seq.increment} MINVALUE ${seq.min} MAXVALUE ${seq.max} START WITH ${seq.start} CACHE ${seq.cache}${seq.cycle ? ' CYCLE' : ' NO CYCLE'}`;
+}
+
+/** `GENERATED … AS IDENTITY`, with the identity sequence's options when the model has them. */
+function identityClause(column: ColumnModel): string {
+  const options = column.identitySequence ? ` (${identityOptions(column.identitySequence)})` : '';
+  return `GENERATED ${column.identity!.toUpperCase()} AS IDENTITY${options}`;
+}
+
 function columnDefinition(name: string, column: ColumnModel): string {
   let sql = `${q(name)} ${column.type}`;
   if (column.collation) sql += ` COLLATE ${column.collation}`;
   if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
-  if (column.identity) sql += ` GENERATED ${column.identity.toUpperCase()} AS IDENTITY`;
+  if (column.identity) sql += ` ${identityClause(column)}`;
   if (column.default !== null) sql += ` DEFAULT ${column.default}`;
   if (column.notNull) sql += ' NOT NULL';
   return sql;
@@ -162,6 +174,7 @@ export interface DiffOptions {
 }
 
 export function diffSchemas(from: SchemaModel, to: SchemaModel): Step[] {
+  const releases: Step[] = [];
   const dropViews: Step[] = [];
   const dropForeignKeys: Step[] = [];
   const dropIndexes: Step[] = [];
@@ -346,10 +359,23 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel): Step[] {
     }
   }
 
+  // 0. A kept sequence whose owning column or table goes would go with it (pg-schema-diff's
+  // sequence ownership cases): release it first; step 10 gives it its new owner.
+  const released = new Set<string>();
+  for (const name of kept(from.sequences, to.sequences)) {
+    const owner = from.sequences[name].ownedBy;
+    if (!owner) continue;
+    const column = to.tables[owner.table]?.columns[owner.column];
+    const fromColumn = from.tables[owner.table]?.columns[owner.column];
+    if (column && fromColumn && column.generated === fromColumn.generated) continue;
+    released.add(name);
+    releases.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} OWNED BY NONE`));
+  }
+
   // 10. Sequence ownership, once the owning columns exist.
   for (const name of keys(to.sequences)) {
     const owner = to.sequences[name].ownedBy;
-    const current = from.sequences[name]?.ownedBy ?? null;
+    const current = released.has(name) ? null : (from.sequences[name]?.ownedBy ?? null);
     if (JSON.stringify(owner) === JSON.stringify(current)) continue;
     const target = owner ? `${q(owner.table)}.${q(owner.column)}` : 'NONE';
     ownership.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} OWNED BY ${target}`));
@@ -372,13 +398,15 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel): Step[] {
   for (const name of removed(from.sequences, to.sequences)) {
     const owner = from.sequences[name].ownedBy;
     if (owner && !to.tables[owner.table]?.columns[owner.column]) continue;
-    dropLast.push(step('drop', `sequence ${q(name)}`, `DROP SEQUENCE ${q(name)}`));
+    // Its current value goes too: a sequence made again starts over and hands out used ids.
+    dropLast.push(step('drop', `sequence ${q(name)}`, `DROP SEQUENCE ${q(name)}`, [hazard('DATA_LOSS', `drops sequence ${q(name)} and its current value`)]));
   }
   for (const name of removed(from.enums, to.enums)) {
     dropLast.push(step('drop', `enum ${q(name)}`, `DROP TYPE ${q(name)}`));
   }
 
   return [
+    ...releases,
     ...dropViews,
     ...dropForeignKeys,
     ...dropIndexes,
@@ -427,8 +455,9 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
   for (const column of kept(from.columns, to.columns)) {
     const a = from.columns[column];
     const b = to.columns[column];
-    // Generated expressions and identity kinds cannot be altered in place everywhere: drop and add.
-    if (a.generated !== b.generated || (a.identity !== null && b.identity !== null && a.identity !== b.identity)) {
+    // A generated expression cannot be altered in place (before PostgreSQL 17): drop and add.
+    // (An identity's kind can: SET GENERATED below. Dropping the column for it lost its values.)
+    if (a.generated !== b.generated) {
       dropColumn(column);
       addColumn(column, b);
       continue;
@@ -451,29 +480,34 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
       const collate = b.collation ? ` COLLATE ${b.collation}` : '';
       alter(column, `TYPE ${b.type}${collate} USING ${q(column)}::${b.type}`, hazards);
     }
-    if (a.identity !== b.identity) {
-      if (a.identity === null) alter(column, `ADD GENERATED ${b.identity!.toUpperCase()} AS IDENTITY`);
-      else alter(column, 'DROP IDENTITY');
+    // Order (pg-schema-diff's column cases): an identity goes before a default can be set, a
+    // default goes and NOT NULL is set before an identity can be added (PostgreSQL refuses an
+    // identity on a nullable column or one with a default), and NOT NULL is dropped last.
+    if (a.identity !== null && b.identity === null) alter(column, 'DROP IDENTITY');
+    if (b.default === null && a.default !== null && !defaultDropped) alter(column, 'DROP DEFAULT');
+    if (!a.notNull && b.notNull) {
+      alter(column, 'SET NOT NULL', [
+        hazard('MAY_FAIL_ON_DATA', `fails if ${q(column)} is NULL in ${hasRowsNote}`),
+        hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while every row is checked`),
+      ]);
     }
-    if (b.default !== a.default || (defaultDropped && b.default !== null)) {
-      if (b.default === null) {
-        if (!defaultDropped) alter(column, 'DROP DEFAULT');
-      } else {
-        const enumRecreated = [...recreatedEnums].some((e) => b.type === q(e) || b.type === q(e) + '[]');
-        // A recreated enum's column gets its unchanged default back in the enum step.
-        if (!(enumRecreated && a.default === b.default)) alter(column, `SET DEFAULT ${b.default}`);
+    if (a.identity === null && b.identity !== null) {
+      alter(column, `ADD ${identityClause(b)}`);
+    } else if (a.identity !== null && b.identity !== null) {
+      if (a.identity !== b.identity) alter(column, `SET GENERATED ${b.identity.toUpperCase()}`);
+      const from = a.identitySequence;
+      const to = b.identitySequence;
+      if (to && (!from || identityOptions(from) !== identityOptions(to))) {
+        // ALTER COLUMN … SET <sequence option>: the identity's sequence, whatever PostgreSQL named it.
+        alter(column, `SET INCREMENT BY ${to.increment} SET MINVALUE ${to.min} SET MAXVALUE ${to.max} SET START WITH ${to.start} SET CACHE ${to.cache} SET ${to.cycle ? 'CYCLE' : 'NO CYCLE'}`);
       }
     }
-    if (a.notNull !== b.notNull) {
-      if (b.notNull) {
-        alter(column, 'SET NOT NULL', [
-          hazard('MAY_FAIL_ON_DATA', `fails if ${q(column)} is NULL in ${hasRowsNote}`),
-          hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while every row is checked`),
-        ]);
-      } else {
-        alter(column, 'DROP NOT NULL');
-      }
+    if (b.default !== null && (b.default !== a.default || defaultDropped)) {
+      const enumRecreated = [...recreatedEnums].some((e) => b.type === q(e) || b.type === q(e) + '[]');
+      // A recreated enum's column gets its unchanged default back in the enum step.
+      if (!(enumRecreated && a.default === b.default)) alter(column, `SET DEFAULT ${b.default}`);
     }
+    if (a.notNull && !b.notNull) alter(column, 'DROP NOT NULL');
   }
   return [...drops, ...adds, ...alters];
 }
