@@ -20,6 +20,8 @@ export interface TenantStatus {
   lastName: string | null;
   lastKind: string | null;
   lastAppliedAt: string | null;
+  /** Applied plans whose destructive steps ran without backups (--skip-backup): tm rollback cannot restore their data. */
+  backupsSkipped: number;
   fingerprint: string;
   state: TenantState;
 }
@@ -50,6 +52,7 @@ export async function fleetStatus(context: FleetContext, options: { schemas: str
           lastName: h?.lastName ?? null,
           lastKind: h?.lastKind ?? null,
           lastAppliedAt: h ? new Date(h.lastAppliedAt).toISOString() : null,
+          backupsSkipped: h?.backupsSkipped ?? 0,
           fingerprint: fp,
           state: !model ? 'not created' : fp === target ? 'up to date' : 'pending changes',
         });
