@@ -28,10 +28,11 @@ import { connect, databaseTarget, type DatabaseTarget } from '../db/connect.js';
 import { TmError } from '../errors.js';
 import { tenantSchemas } from '../plan/planner.js';
 import type { Cohort, Plan } from '../plan/types.js';
+import type { Step } from '../diff/step.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { TM_VERSION } from '../version.js';
 import { DEFAULT_MAX_BACKUP_BYTES, ensureBackupCatalog, prepareBackups, takeBackups } from './backup.js';
-import { ensureHistory, insertHistory } from './history.js';
+import { ensureHistory, hasHistoryRow, insertHistory, markDeferredDone } from './history.js';
 import { acquireMigrationLock } from './lock.js';
 
 export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
@@ -348,6 +349,13 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     await client.query('COMMIT');
     return 'already-applied';
   }
+  const deferred = cohort.steps.filter((s) => !s.transactional);
+  if (cohort.midFingerprint && before && isBetweenTransactionAndDeferred(before, cohort) && (await hasHistoryRow(client, metadataSchema, schema, plan.id))) {
+    // A run stopped after this tenant's transaction committed (its history row says so): finish its deferred steps.
+    await client.query('COMMIT');
+    await runDeferred(client, plan, metadataSchema, schema, cohort, before);
+    return 'applied';
+  }
   if (current !== cohort.beforeFingerprint) {
     throw new StaleSchemaError(
       `${schema} changed since the plan was made (expected ${shortFingerprint(cohort.beforeFingerprint)}, found ${shortFingerprint(current)}): run tm plan again`,
@@ -364,22 +372,20 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     statements.push(sql);
   }
   await client.query(`SET LOCAL search_path TO ${quoteIdent(schema)}`);
-  const deferred = cohort.steps.filter((s) => !s.transactional);
   for (const step of cohort.steps) {
     if (!step.transactional) continue;
     await client.query(step.sql);
     statements.push(step.sql);
   }
 
-  if (deferred.length === 0) {
-    const after = (await introspectSchemas(client, [schema])).get(schema)!;
-    if (fingerprint(after) !== cohort.afterFingerprint) {
-      const expected = plan.afterModels[cohort.afterFingerprint];
-      throw new Error(
-        `after its steps the schema is not what the plan expects (${shortFingerprint(fingerprint(after))} instead of ` +
-          `${shortFingerprint(cohort.afterFingerprint)}: ${describeDifference(after, expected)}); rolled back`,
-      );
-    }
+  // After the transactional steps the schema must be exactly as planned (before the deferred steps, if any).
+  const expectedNow = cohort.midFingerprint ?? cohort.afterFingerprint;
+  const after = (await introspectSchemas(client, [schema])).get(schema)!;
+  if (fingerprint(after) !== expectedNow) {
+    throw new Error(
+      `after its steps the schema is not what the plan expects (${shortFingerprint(fingerprint(after))} instead of ` +
+        `${shortFingerprint(expectedNow)}: ${describeDifference(after, plan.afterModels[expectedNow])}); rolled back`,
+    );
   }
 
   await insertHistory(client, metadataSchema, {
@@ -391,23 +397,75 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     afterFingerprint: cohort.afterFingerprint,
     durationMs: Date.now() - started,
     appliedBy: `${currentUser()}@${hostname()}`,
-    statements: [...statements, ...deferred.map((s) => s.sql)],
+    statements,
+    deferredStatements: deferred.map((s) => s.sql),
     beforeModel: before ?? null,
     tmVersion: TM_VERSION,
     skipBackup: Boolean(plan.settings.skipBackup && cohort.backups?.length),
   });
   await client.query('COMMIT');
 
-  // Statements PostgreSQL refuses inside a transaction block (CREATE INDEX CONCURRENTLY…) run after it, one by one.
-  if (deferred.length) {
-    await client.query(`SET search_path TO ${quoteIdent(schema)}`);
-    try {
-      for (const step of deferred) await client.query(step.sql);
-    } finally {
-      await client.query('RESET search_path');
+  if (deferred.length) await runDeferred(client, plan, metadataSchema, schema, cohort, after);
+  return 'applied';
+}
+
+/** Indexes a deferred step builds, by name: the ones a crash may have left invalid. */
+function deferredIndexNames(cohort: Cohort): Set<string> {
+  return new Set(cohort.steps.filter((s) => !s.transactional && s.object.startsWith('index ')).map(indexNameOf));
+}
+
+/** `index "a""b"` → `a"b` (the step's object names its index quoted). */
+function indexNameOf(step: Step): string {
+  return step.object.slice('index "'.length, -1).replace(/""/g, '"');
+}
+
+/** The model without the invalid leftovers of interrupted concurrent builds of the cohort's indexes. */
+function withoutInvalidLeftovers(model: SchemaModel, cohort: Cohort): { model: SchemaModel; leftovers: string[] } {
+  const names = deferredIndexNames(cohort);
+  const leftovers: string[] = [];
+  const copy: SchemaModel = structuredClone(model);
+  for (const table of Object.values(copy.tables)) {
+    for (const [name, index] of Object.entries(table.indexes)) {
+      if (index.invalid && names.has(name)) {
+        leftovers.push(name);
+        delete table.indexes[name];
+      }
     }
   }
-  return 'applied';
+  return { model: copy, leftovers };
+}
+
+function isBetweenTransactionAndDeferred(model: SchemaModel, cohort: Cohort): boolean {
+  return fingerprint(withoutInvalidLeftovers(model, cohort).model) === cohort.midFingerprint;
+}
+
+/**
+ * Statements PostgreSQL refuses inside a transaction block (CREATE INDEX
+ * CONCURRENTLY) run after the tenant's transaction, one by one. An index an
+ * interrupted build left invalid is dropped first, so the step can run again.
+ */
+async function runDeferred(client: pg.ClientBase, plan: Plan, metadataSchema: string, schema: string, cohort: Cohort, model: SchemaModel): Promise<void> {
+  await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+  try {
+    for (const name of withoutInvalidLeftovers(model, cohort).leftovers) await client.query(`DROP INDEX IF EXISTS ${quoteIdent(name)}`);
+    const done = new Set(Object.values(model.tables).flatMap((t) => Object.entries(t.indexes).filter(([, i]) => !i.invalid).map(([n]) => n)));
+    for (const step of cohort.steps) {
+      if (step.transactional) continue;
+      if (step.object.startsWith('index ') && done.has(indexNameOf(step))) continue;
+      await client.query(step.sql);
+    }
+  } finally {
+    await client.query('RESET search_path');
+  }
+  await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  const final = (await introspectSchemas(client, [schema])).get(schema)!;
+  await client.query('COMMIT');
+  if (fingerprint(final) !== cohort.afterFingerprint) {
+    throw new Error(
+      `after its concurrent index builds the schema is not what the plan expects: ${describeDifference(final, plan.afterModels[cohort.afterFingerprint])}; re-run apply to retry them`,
+    );
+  }
+  await markDeferredDone(client, metadataSchema, schema, plan.id);
 }
 
 function currentUser(): string {

@@ -33,6 +33,9 @@ export async function ensureHistory(db: Queryable, metadataSchema: string): Prom
   )`);
   // Added with plan kinds: histories written by an earlier tm get it too.
   await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS skip_backup boolean NOT NULL DEFAULT false`);
+  // Non-transactional steps (CREATE INDEX CONCURRENTLY) run after the row is written: recorded separately, done when completed_at is set.
+  await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS deferred_statements jsonb`);
+  await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS completed_at timestamptz DEFAULT now()`);
 }
 
 export interface HistoryRow {
@@ -49,13 +52,16 @@ export interface HistoryRow {
   tmVersion: string;
   /** Destructive steps ran without their backups (--skip-backup). */
   skipBackup?: boolean;
+  /** Statements that run after the transaction; the row stays incomplete (completed_at null) until they have. */
+  deferredStatements?: string[];
 }
 
 export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
   await db.query(
     `INSERT INTO ${historyTable(metadataSchema)}
-       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version, skip_backup)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version, skip_backup,
+        deferred_statements, completed_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::jsonb IS NULL THEN now() END)`,
     [
       row.tenantSchema,
       row.planId,
@@ -69,8 +75,14 @@ export async function insertHistory(db: Queryable, metadataSchema: string, row: 
       row.beforeModel === null ? null : JSON.stringify(row.beforeModel),
       row.tmVersion,
       row.skipBackup ?? false,
+      row.deferredStatements?.length ? JSON.stringify(row.deferredStatements) : null,
     ],
   );
+}
+
+/** The deferred statements of a tenant's row have all run. */
+export async function markDeferredDone(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<void> {
+  await db.query(`UPDATE ${historyTable(metadataSchema)} SET completed_at = now() WHERE tenant_schema = $1 AND plan_id = $2`, [tenantSchema, planId]);
 }
 
 export async function hasHistoryRow(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<boolean> {

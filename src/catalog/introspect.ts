@@ -130,6 +130,7 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
       definition: stripSchemaQualifier(row.definition, row.schema_prefix),
       unique: row.is_unique,
       columns: namesOf(t, row.column_numbers),
+      ...(row.is_valid ? {} : { invalid: true as const }),
     };
   }
 

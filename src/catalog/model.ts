@@ -65,6 +65,8 @@ export interface IndexModel {
   unique: boolean;
   /** Columns the index mentions directly (expression parts are in the definition only). */
   columns: string[];
+  /** Present only for an index a failed CREATE INDEX CONCURRENTLY left behind (not usable, not what any plan wants). */
+  invalid?: true;
 }
 
 export interface EnumModel {

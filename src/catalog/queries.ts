@@ -96,6 +96,7 @@ select c.nspname::text as schema,
        c.relname::text as table,
        ic.relname::text as name,
        i.indisunique as is_unique,
+       i.indisvalid as is_valid,
        replace(pg_get_indexdef(i.indexrelid), ' INDEX ' || quote_ident(ic.relname) || ' ON ', ' INDEX ON ') as definition,
        i.indkey::int2[] as column_numbers
 from rels c

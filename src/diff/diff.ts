@@ -169,11 +169,26 @@ function newValueUsedByNewDefault(from: SchemaModel, to: SchemaModel, enumName: 
 }
 
 export interface DiffOptions {
-  /** Treat the schema as new: steps for an empty schema (CREATE SCHEMA is the applier's). */
-  newSchema?: boolean;
+  /**
+   * Build indexes on existing tables with CREATE INDEX CONCURRENTLY: writes go
+   * on during the build, but the statement cannot run in a transaction block,
+   * so the applier runs it after the tenant's transaction commits.
+   */
+  concurrentIndexes?: boolean;
 }
 
-export function diffSchemas(from: SchemaModel, to: SchemaModel): Step[] {
+/** Indexes on tables that exist before and after which the steps (re)create: built concurrently when asked. */
+export function indexesToBuild(from: SchemaModel, to: SchemaModel): { table: string; name: string }[] {
+  const out: { table: string; name: string }[] = [];
+  for (const table of kept(from.tables, to.tables)) {
+    const a = from.tables[table].indexes;
+    const b = to.tables[table].indexes;
+    for (const name of keys(b)) if (!(a[name] && sameIndex(a[name], b[name]))) out.push({ table, name });
+  }
+  return out;
+}
+
+export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOptions = {}): Step[] {
   const releases: Step[] = [];
   const dropViews: Step[] = [];
   const dropForeignKeys: Step[] = [];
@@ -354,6 +369,13 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel): Step[] {
       if (!isNew) {
         hazards.push(hazard('INDEX_BUILD', `builds index ${q(name)} on ${q(table)}, blocking writes while it runs`));
         if (b.indexes[name].unique) hazards.push(hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} have duplicates`));
+      }
+      if (!isNew && options.concurrentIndexes) {
+        hazards[0] = hazard('INDEX_BUILD', `builds index ${q(name)} on ${q(table)} concurrently: slower, writes continue`);
+        hazards.push(hazard('NON_TRANSACTIONAL', `runs after the tenant's transaction commits; if it fails, the invalid index it leaves is dropped and the build retried by re-running apply`));
+        const sql = indexSql(name, b.indexes[name]).replace(/^CREATE (UNIQUE )?INDEX /, (m) => m + 'CONCURRENTLY ');
+        addIndexes.push(step('create', `index ${q(name)}`, sql, hazards, false));
+        continue;
       }
       addIndexes.push(step('create', `index ${q(name)}`, indexSql(name, b.indexes[name]), hazards));
     }

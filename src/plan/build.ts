@@ -4,7 +4,7 @@
  */
 import { ABSENT, canonicalJson, fingerprint, sha256 } from '../catalog/fingerprint.js';
 import { emptySchemaModel, type SchemaModel } from '../catalog/model.js';
-import { diffSchemas } from '../diff/diff.js';
+import { diffSchemas, indexesToBuild } from '../diff/diff.js';
 import type { HazardType } from '../diff/step.js';
 import { TM_VERSION } from '../version.js';
 import { backupTargets } from './kinds/backupTargets.js';
@@ -27,6 +27,8 @@ export interface PlanInput {
   lockTimeoutMs: number;
   /** Databases left out by --skip-unreachable. */
   notPlanned?: Plan['notPlanned'];
+  /** --concurrent-indexes: indexes on existing tables are built after the tenant's transaction, concurrently. */
+  concurrentIndexes?: boolean;
   /** --skip-backup: recorded in the plan; the applier then takes no backups. */
   skipBackup?: boolean;
   /** The --schema / --database selection the tenants were chosen by. */
@@ -73,9 +75,15 @@ export function buildPlan(input: PlanInput): Plan {
           beforeFingerprint: before,
           afterFingerprint: after,
           createsSchema: tenant.model === undefined,
-          steps: diffSchemas(tenant.model ?? emptySchemaModel(), database.desired),
+          steps: diffSchemas(tenant.model ?? emptySchemaModel(), database.desired, { concurrentIndexes: input.concurrentIndexes }),
           tenants: [],
         };
+        if (cohort.steps.some((s) => !s.transactional)) {
+          // The state between the tenant's transaction and its concurrent index builds.
+          const mid = withoutIndexes(database.desired, indexesToBuild(tenant.model ?? emptySchemaModel(), database.desired));
+          cohort.midFingerprint = fingerprint(mid);
+          afterModels[cohort.midFingerprint] = mid;
+        }
         const backups = tenant.model ? backupTargets(tenant.model, cohort.steps) : [];
         if (backups.length) cohort.backups = backups;
         cohorts.set(key, cohort);
@@ -101,7 +109,11 @@ export function buildPlan(input: PlanInput): Plan {
     schema: input.schema,
     tenantSetHash: tenantSetHash(all),
     databases: input.databases.map((d) => d.name),
-    settings: { lockTimeoutMs: input.lockTimeoutMs, skipBackup: input.skipBackup ?? false },
+    settings: {
+      lockTimeoutMs: input.lockTimeoutMs,
+      skipBackup: input.skipBackup ?? false,
+      ...(input.concurrentIndexes ? { concurrentIndexes: true } : {}),
+    },
     ...(input.scope && (input.scope.schemas.length || input.scope.databases.length) ? { scope: input.scope } : {}),
     ...(input.notPlanned?.length ? { notPlanned: input.notPlanned } : {}),
     cohorts: ordered,
@@ -110,6 +122,13 @@ export function buildPlan(input: PlanInput): Plan {
     summary: { tenants: all.length, toChange, toCreate, unchanged: unchanged.length, hazards: [...hazards].sort() },
   };
   return { ...content, integrity: planIntegrity(content) };
+}
+
+/** A copy of the model without the given indexes. */
+function withoutIndexes(model: SchemaModel, indexes: { table: string; name: string }[]): SchemaModel {
+  const copy: SchemaModel = structuredClone(model);
+  for (const { table, name } of indexes) delete copy.tables[table].indexes[name];
+  return copy;
 }
 
 export function planHasChanges(plan: Plan): boolean {

@@ -20,6 +20,8 @@ import type { Plan, PlanKind } from './types.js';
 export interface PlanOptions {
   /** Leave out a database that cannot be reached (listed in the plan as not planned) instead of failing. */
   skipUnreachable?: boolean;
+  /** Build indexes on existing tables concurrently, after each tenant's transaction. */
+  concurrentIndexes?: boolean;
   kind: PlanKind;
   name: string;
   /** Only these tenant schemas (all when empty). */
@@ -158,6 +160,7 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
     },
     databases,
     lockTimeoutMs: options.lockTimeoutMs,
+    concurrentIndexes: options.concurrentIndexes,
     notPlanned,
   });
 }

@@ -25,6 +25,11 @@ export interface Cohort {
   afterFingerprint: string;
   /** The applier runs `CREATE SCHEMA "<tenant>"` before the steps. */
   createsSchema: boolean;
+  /**
+   * With non-transactional steps: the fingerprint after the tenant's
+   * transaction and before those steps (a crash in between resumes from here).
+   */
+  midFingerprint?: string;
   steps: Step[];
   tenants: PlanTenant[];
   /**
@@ -108,6 +113,8 @@ export interface Plan {
     lockTimeoutMs: number;
     /** Made with --skip-backup: the cohorts' backups are not taken. */
     skipBackup?: boolean;
+    /** Made with --concurrent-indexes. */
+    concurrentIndexes?: boolean;
   };
   /** The selection the plan was made with (--schema, --database); tenants outside it are not reported as uncovered. */
   scope?: { schemas: string[]; databases: string[] };

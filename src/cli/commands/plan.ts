@@ -29,6 +29,9 @@ export class PlanCommand extends TmCommand {
   databases = databasesOption();
   detailed = detailedExitCodeOption();
   lockTimeout = Option.String('--lock-timeout', '5s', { description: 'lock_timeout each statement runs with (recorded in the plan)' });
+  concurrentIndexes = Option.Boolean('--concurrent-indexes', false, {
+    description: 'Build new indexes on existing tables with CREATE INDEX CONCURRENTLY, after each tenant\'s transaction (writes continue during the build)',
+  });
   skipUnreachable = Option.Boolean('--skip-unreachable', false, { description: 'Leave out databases that cannot be reached (listed in the plan as not planned) instead of failing' });
   sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (--no-sql: one line per step)' });
 
@@ -54,7 +57,7 @@ export class PlanCommand extends TmCommand {
     } else {
       const kind = this.kind as 'migrate' | 'sync';
       const name = this.name ?? (kind === 'sync' ? await kinds.syncName(project, selection) : 'changes');
-      plan = await kinds.planFromPrisma(project, kind, name, { ...selection, skipUnreachable: this.skipUnreachable });
+      plan = await kinds.planFromPrisma(project, kind, name, { ...selection, skipUnreachable: this.skipUnreachable, concurrentIndexes: this.concurrentIndexes });
     }
     const { renderKindDetails } = await import('../../plan/kinds/describe.js');
     const { backupSchemaName } = await import('../../apply/backup.js');

@@ -43,7 +43,7 @@ function withSelection(plan: Plan, options: KindPlanOptions): Plan {
 }
 
 /** `migrate` and `sync`: every selected tenant (those not created yet included) to what the Prisma folder describes. */
-export async function planFromPrisma(context: FleetContext, kind: 'migrate' | 'sync', name: string, options: KindPlanOptions & { skipUnreachable?: boolean }): Promise<Plan> {
+export async function planFromPrisma(context: FleetContext, kind: 'migrate' | 'sync', name: string, options: KindPlanOptions & { skipUnreachable?: boolean; concurrentIndexes?: boolean }): Promise<Plan> {
   const plan = await planFleet(context, { kind, name, ...options });
   return withSelection(plan, options);
 }
