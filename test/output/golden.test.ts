@@ -14,7 +14,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { planToJson } from '../../src/output/planJson.js';
 import { renderPlanMarkdown } from '../../src/output/planMarkdown.js';
-import { renderPlanText } from '../../src/output/planText.js';
+import { renderShowText } from '../../src/output/showText.js';
 import { ABSENT } from '../../src/catalog/fingerprint.js';
 import type { Plan } from '../../src/plan/types.js';
 import { goldenPlan } from '../support/synthetic-plan.js';
@@ -71,7 +71,7 @@ describe('golden files of a fixed plan (UPDATE_GOLDEN=1 regenerates them)', () =
   const plan = stablePlan();
 
   it('text: test/golden/plan.txt', () => {
-    checkGolden('plan.txt', renderPlanText(plan));
+    checkGolden('plan.txt', renderShowText(plan, { sql: true, metadataSchema: 'tm' }));
   });
 
   it('Markdown: test/golden/plan.md', () => {

@@ -10,6 +10,7 @@ import { compileSchema } from '../../src/config/jsonSchema.js';
 import { PLAN_JSON_FORMAT_VERSION, planToJson } from '../../src/output/planJson.js';
 import { MARKDOWN_BUDGET, renderPlanMarkdown } from '../../src/output/planMarkdown.js';
 import { renderPlanText } from '../../src/output/planText.js';
+import { renderShowText } from '../../src/output/showText.js';
 import { buildPlan } from '../../src/plan/build.js';
 import { runTm } from '../harness/cli.js';
 import { useFreshDatabase } from '../harness/database.js';
@@ -256,7 +257,8 @@ describe('tm show', function () {
     it('prints each format; text by default; --no-sql shortens text and Markdown', async () => {
       const text = await runTm(['show', file]);
       expect(text.code, output(text)).to.equal(0);
-      expect(text.stdout).to.equal(renderPlanText(plan));
+      expect(text.stdout).to.equal(renderShowText(plan, { sql: true, metadataSchema: 'tm' }));
+      expect(text.stdout).to.contain('Backups: copied to tm_backup');
       const md = await runTm(['show', file, '--format', 'markdown']);
       expect(md.stdout).to.equal(renderPlanMarkdown(plan, { planPath: path.relative(process.cwd(), file) }));
       const json = await runTm(['show', file, '--format', 'json']);

@@ -42,10 +42,19 @@ export class ShowCommand extends TmCommand {
       const { renderPlanMarkdown } = await import('../../output/planMarkdown.js');
       text = renderPlanMarkdown(plan, { planPath: relative(this.projectDir, path) || path, sql: this.sql });
     } else {
-      const { renderPlanText } = await import('../../output/planText.js');
-      text = renderPlanText(plan, { sql: this.sql });
+      // Exactly what `tm plan` printed: the plan, then what its kind adds (backups, rollback details).
+      const { renderShowText } = await import('../../output/showText.js');
+      text = renderShowText(plan, { sql: this.sql, metadataSchema: await this.metadataSchema() });
     }
     await new Promise<void>((done, fail) => this.context.stdout.write(text, (error) => (error ? fail(error) : done())));
     return 0;
+  }
+
+  /** tenants.yaml's metadataSchema (where the backups live), or the default when there is no tenants.yaml here. */
+  private async metadataSchema(): Promise<string> {
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { DEFAULT_METADATA_SCHEMA, loadTenantsConfig } = await import('../../config/tenants.js');
+    return existsSync(join(this.projectDir, 'tenants.yaml')) ? loadTenantsConfig(this.projectDir).metadataSchema : DEFAULT_METADATA_SCHEMA;
   }
 }
