@@ -86,8 +86,8 @@ export async function prepareBackups(db: Queryable, metadataSchema: string, item
     `select current_user as role,
             to_regnamespace($1) is not null as schema_exists,
             has_database_privilege(current_database(), 'CREATE') as can_create_schema,
-            case when to_regnamespace($1) is not null then has_schema_privilege($1, 'CREATE') end as can_create_table`,
-    [backupSchema],
+            case when to_regnamespace($1) is not null then has_schema_privilege(to_regnamespace($1), 'CREATE') end as can_create_table`,
+    [q(backupSchema)],
   );
   const role = who[0].role as string;
   if (!who[0].schema_exists && !who[0].can_create_schema) {
@@ -127,7 +127,7 @@ export async function prepareBackups(db: Queryable, metadataSchema: string, item
       );
     }
   }
-  await db.query(`CREATE SCHEMA IF NOT EXISTS ${q(backupSchema)}`);
+  if (!who[0].schema_exists) await db.query(`CREATE SCHEMA IF NOT EXISTS ${q(backupSchema)}`);
   return { bytes };
 }
 

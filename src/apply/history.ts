@@ -14,7 +14,9 @@ export function historyTable(metadataSchema: string): string {
 /** Creates the metadata schema and history table when missing (run under the migration lock). */
 export async function ensureHistory(db: Queryable, metadataSchema: string): Promise<void> {
   const table = historyTable(metadataSchema);
-  await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(metadataSchema)}`);
+  // Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists.
+  const { rows } = await db.query(`select to_regnamespace($1) is not null as present`, [quoteIdent(metadataSchema)]);
+  if (!rows[0].present) await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(metadataSchema)}`);
   await db.query(`CREATE TABLE IF NOT EXISTS ${table} (
     id                 bigserial PRIMARY KEY,
     tenant_schema      text        NOT NULL,
