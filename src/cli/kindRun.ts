@@ -11,6 +11,9 @@ import type { ProjectContext } from './context.js';
 import { confirm } from './confirm.js';
 import { parseDuration, parsePositiveInteger } from './options.js';
 
+/** Backups listed after a run; the rest are in `tm backups list`. */
+const MAX_BACKUP_LINES = 10;
+
 /** Options every one-step command takes. */
 export const kindOptions = {
   force: () => Option.Boolean('--force', false, { description: 'Do not ask for confirmation' }),
@@ -115,7 +118,8 @@ export async function runKindPlan(run: KindRun): Promise<number> {
         await client.end();
       }
     }
-    if (lines.length) out.write(`Backed up before the destructive steps:\n${lines.join('\n')}\n`);
+    const shown = lines.length > MAX_BACKUP_LINES ? [...lines.slice(0, MAX_BACKUP_LINES), `  … and ${lines.length - MAX_BACKUP_LINES} more (tm backups list)`] : lines;
+    if (lines.length) out.write(`Backed up before the destructive steps:\n${shown.join('\n')}\n`);
   }
   return result.ok ? 0 : 1;
 }

@@ -21,6 +21,15 @@ export function renderStatusTable(rows: TenantStatus[]): string {
     ...body.map(line),
     '',
     `${rows.length} tenant schema(s): ${counts('up to date')} up to date, ${counts('pending changes')} with pending changes, ${counts('not created')} not created.`,
+    ...backupsSkipped(rows),
     '',
   ].join('\n');
+}
+
+/** Tenants where destructive steps ran with --skip-backup: tm rollback cannot put that data back. */
+function backupsSkipped(rows: TenantStatus[]): string[] {
+  const skipped = rows.filter((r) => r.backupsSkipped > 0);
+  if (!skipped.length) return [];
+  const names = skipped.slice(0, 8).map((r) => r.schema).join(', ') + (skipped.length > 8 ? `, and ${skipped.length - 8} more` : '');
+  return [`Applied without backups (--skip-backup), so tm rollback cannot restore what they removed: ${names}.`];
 }

@@ -132,6 +132,7 @@ describe('tm rollback (real binary)', function () {
     expect(skipped.rows).to.deep.equal([{ tenant_schema: 'rs_1', skip_backup: true }, { tenant_schema: 'rs_2', skip_backup: true }]);
     const status = JSON.parse((await project.tm(db, ['status', '--json', '--schema', 'rs_1'])).stdout).tenants;
     expect(status[0].backupsSkipped).to.equal(1);
+    expect((await project.tm(db, ['status'])).stdout).to.contain('Applied without backups (--skip-backup), so tm rollback cannot restore what they removed: rs_1, rs_2.');
     const before = await fingerprints(db, tenants);
 
     const refused = await project.tm(db, ['rollback', 'drop_name_unsafely', '--schema', 'rs_1', '--force']);
@@ -155,6 +156,25 @@ describe('tm rollback (real binary)', function () {
     expect(await columnsOf(db, 'rs_1', 'User')).to.have.property('name');
     expect((await db.query(`select count(*)::int as n from rs_1."User" where name is not null`)).rows[0].n).to.equal(0);
     expect((await fingerprints(db, ['rs_2'])).rs_2).to.equal(before.rs_2);
+  });
+
+  it('puts back values a narrowing type change cut short', async () => {
+    const project = fleetProject({ tenants: ['rn_1'] });
+    expect((await project.tm(db, ['migrate', 'initial', '--force'])).code).to.equal(0);
+    await fill(db, 'rn_1');
+    const products = await checksum(db, 'rn_1', 'Product', ['id', 'sku', 'name', 'priceCents']);
+    let product = project.readPrisma('product.prisma');
+    product = replaceOnce(product, '  name        String\n', '  name        String      @db.VarChar(3)\n');
+    project.writePrisma('product.prisma', product);
+    const narrow = await project.tm(db, ['migrate', 'shorten_product_names', '--force']);
+    expect(narrow.code, output(narrow)).to.equal(0);
+    expect(narrow.stdout).to.contain('! DATA_LOSS: narrows "name" from text to character varying(3)');
+    expect((await db.query(`select distinct name from rn_1."Product"`)).rows).to.deep.equal([{ name: 'pro' }]);
+
+    const rollback = await project.tm(db, ['rollback', 'shorten_product_names', '--schema', 'rn_1', '--force']);
+    expect(rollback.code, output(rollback)).to.equal(0);
+    expect(rollback.stdout).to.contain('column "Product"."name": 20 row(s)');
+    expect(await checksum(db, 'rn_1', 'Product', ['id', 'sku', 'name', 'priceCents'])).to.deep.equal(products);
   });
 
   it('says what it cannot do: an unknown name lists the history; a schema that is not a tenant', async () => {
