@@ -170,6 +170,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
   });
 
   const info: RollbackInfo = { database, schema, target: ref(undone[0]), undoes: undone.map(ref), restores: [], notes: [] };
+  if (!undone[0].beforeModel) info.notes.push(`${schema} did not exist before ${undone[0].name}: it is emptied, not dropped.`);
   const cohort = plan.cohorts[0];
   if (!cohort) return reseal({ ...plan, rollback: info });
 
