@@ -236,6 +236,15 @@ function checkDatasource(blocks: PlacedBlock[], location: SchemaLocation): Schem
   if (schemas && typeof schemas === 'object' && !Array.isArray(schemas) && schemas.type === 'array') {
     datasource.schemas = schemas.args.filter((arg): arg is string => typeof arg === 'string').map(unquote);
   }
+  if (datasource.schemas?.length) {
+    // Models of a multiSchema datasource live in named schemas (@@schema), not in the tenant's:
+    // planning them per tenant would silently leave them out.
+    const line = (assignments.find((a) => a.key === 'schemas') as { location?: { startLine?: number } } | undefined)?.location?.startLine ?? placed.line;
+    throw new TmError(
+      `${placed.file}:${line}: datasource "${placed.name}" lists schemas (multiSchema); tm manages one schema per tenant, which holds every model`,
+      'Remove the schemas list and the @@schema attributes: tm creates each tenant\'s schema and puts the models there.',
+    );
+  }
   return datasource;
 }
 

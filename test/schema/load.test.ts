@@ -136,13 +136,24 @@ describe('loadPrismaSchema', () => {
 
   it('accepts a Prisma 6 url = env(...) in the datasource but keeps it out of the merged text', async () => {
     const dir = tempProject({
-      'prisma/schema/schema.prisma': 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n  schemas  = ["tenant_a"]\n}\n',
+      'prisma/schema/schema.prisma': 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n',
       'prisma/schema/product.prisma': null,
-      'prisma/schema/user.prisma': 'model User {\n  id Int @id\n  @@schema("tenant_a")\n}\n',
+      'prisma/schema/user.prisma': 'model User {\n  id Int @id\n}\n',
     });
     const schema = await loadPrismaSchema(dir);
-    expect(schema.datasource).to.deep.equal({ name: 'db', provider: 'postgresql', schemas: ['tenant_a'] });
+    expect(schema.datasource).to.deep.equal({ name: 'db', provider: 'postgresql' });
     expect(schema.mergedText).to.not.contain('DATABASE_URL');
     expect(dmmfModels(schema.mergedText).map((m) => m.name)).to.deep.equal(['User']);
+  });
+
+  it('refuses a multiSchema datasource, whose models would not land in the tenant schema', async () => {
+    const error = await loadError(
+      tempProject({
+        'prisma/schema/schema.prisma': 'datasource db {\n  provider = "postgresql"\n  schemas  = ["tenant_a"]\n}\n',
+        'prisma/schema/product.prisma': null,
+        'prisma/schema/user.prisma': 'model User {\n  id Int @id\n  @@schema("tenant_a")\n}\n',
+      }),
+    );
+    expect(error.message).to.equal('prisma/schema/schema.prisma:3: datasource "db" lists schemas (multiSchema); tm manages one schema per tenant, which holds every model');
   });
 });
