@@ -6,7 +6,8 @@
  */
 import { expect } from 'chai';
 import { useFreshDatabase } from '../harness/database.js';
-import { fleetProject, output, removeFleetProjects, replaceOnce, type FleetProject } from '../support/fleet.js';
+import { runTm } from '../harness/cli.js';
+import { DB_ENV, fleetProject, output, removeFleetProjects, replaceOnce, type FleetProject } from '../support/fleet.js';
 
 describe('--detailed-exitcode (real binary)', function () {
   this.timeout(120_000);
@@ -64,18 +65,20 @@ describe('--detailed-exitcode (real binary)', function () {
     expect(lossy.stdout).to.contain('DATA_LOSS');
   });
 
-  it('tm plan and tm status: 1 on an error, whatever the state (unknown schema, unset URL, broken Prisma file)', async () => {
+  it('tm plan and tm status: 1 on an error, whatever the state (unknown schema, unreachable server, broken Prisma file)', async () => {
     const unknown = await plan('--schema', 'tenant_zzz');
     expect(unknown.code).to.equal(1);
     expect(unknown.stderr).to.contain('Not a tenant in tenants.yaml');
     const unknownStatus = await status('--schema', 'tenant_zzz');
     expect(unknownStatus.code).to.equal(1);
 
-    const noUrl = await project.tm({ ...db, url: '' } as typeof db, ['plan', '--detailed-exitcode']);
-    expect(noUrl.code).to.equal(1);
-    expect(noUrl.stderr).to.contain('is not set');
-    const noUrlStatus = await project.tm({ ...db, url: '' } as typeof db, ['status', '--detailed-exitcode']);
-    expect(noUrlStatus.code).to.equal(1);
+    // A server that is not there (an unset variable now means tm's embedded PostgreSQL, not an error).
+    const nowhere = { cwd: project.dir, env: { [DB_ENV]: 'postgresql://postgres@127.0.0.1:1/nowhere' } };
+    const noServer = await runTm(['plan', '--detailed-exitcode'], nowhere);
+    expect(noServer.code, output(noServer)).to.equal(1);
+    expect(noServer.stderr).to.contain('Cannot connect to database "main"');
+    const noServerStatus = await runTm(['status', '--detailed-exitcode'], nowhere);
+    expect(noServerStatus.code, output(noServerStatus)).to.equal(1);
 
     project.writePrisma('broken.prisma', 'model Broken {\n  id Int @id\n  other Nope\n}\n');
     const broken = await plan('--name', 'broken');
