@@ -8,8 +8,9 @@ import type { Readable, Writable } from 'node:stream';
 import { Option } from 'clipanion';
 import type { Plan } from '../plan/types.js';
 import type { ProjectContext } from './context.js';
+import { TmCommand } from './base.js';
 import { confirm } from './confirm.js';
-import { parseDuration, parsePositiveInteger } from './options.js';
+import { databasesOption, parseDuration, parsePositiveInteger } from './options.js';
 
 /** Backups listed after a run; the rest are in `tm backups list`. */
 const MAX_BACKUP_LINES = 10;
@@ -129,4 +130,50 @@ export function twoStepHint(plan: Plan, planArgs: string[]): string {
   const file = `plans/${plan.kind}_${plan.name}.plan.json`;
   const allow = plan.summary.hazards.includes('DATA_LOSS') ? ' --allow-hazards DATA_LOSS' : '';
   return `tm plan ${planArgs.join(' ')} -o ${file}, review it, then tm apply ${file}${allow}.`;
+}
+
+/** `--schema a --schema b --database d`: the selection flags, for the two-step hint. */
+export function selectionArgs(schemas: string[], databases: string[]): string[] {
+  return [...schemas.flatMap((s) => ['--schema', s]), ...databases.flatMap((d) => ['--database', d])];
+}
+
+/**
+ * migrate, sync, rollback and reset: the options they share, and the run
+ * they share (runKindPlan) once each has built its plan.
+ */
+export abstract class KindCommand extends TmCommand {
+  databases = databasesOption();
+  force = kindOptions.force();
+  dryRun = kindOptions.dryRun();
+  skipBackup = kindOptions.skipBackup();
+  lockWait = kindOptions.lockWait();
+  lockTimeout = kindOptions.lockTimeout();
+  maxBackupSize = kindOptions.maxBackupSize();
+  sql = kindOptions.sql();
+
+  protected get lockTimeoutMs(): number {
+    return parseDuration(this.lockTimeout, '--lock-timeout');
+  }
+
+  protected async runPlan(
+    plan: Plan,
+    project: KindRun['project'],
+    how: { command: string; ask: boolean; planArgs: string[]; parallelism: string; nothingToDo?: string },
+  ): Promise<number> {
+    return runKindPlan({
+      command: how.command,
+      plan,
+      project,
+      io: this.context,
+      dryRun: this.dryRun,
+      force: this.force,
+      ask: how.ask,
+      twoStep: twoStepHint(plan, how.planArgs),
+      parallelism: how.parallelism,
+      lockWait: this.lockWait,
+      maxBackupSize: this.maxBackupSize,
+      sql: this.sql,
+      nothingToDo: how.nothingToDo,
+    });
+  }
 }

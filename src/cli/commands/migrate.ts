@@ -1,10 +1,9 @@
 import { Command, Option } from 'clipanion';
 import { TmError } from '../../errors.js';
-import { TmCommand } from '../base.js';
-import { kindOptions, twoStepHint } from '../kindRun.js';
-import { databasesOption, parseDuration, schemasOption } from '../options.js';
+import { KindCommand, kindOptions, selectionArgs } from '../kindRun.js';
+import { schemasOption } from '../options.js';
 
-export class MigrateCommand extends TmCommand {
+export class MigrateCommand extends KindCommand {
   static override paths = [['migrate']];
   static override usage = Command.Usage({
     description: 'Plan from the Prisma folder, confirm, apply, and record the migration name',
@@ -23,16 +22,8 @@ export class MigrateCommand extends TmCommand {
   });
 
   name = Option.String({ required: true, name: 'name' });
-  dryRun = kindOptions.dryRun();
-  skipBackup = kindOptions.skipBackup();
   schemas = schemasOption();
-  databases = databasesOption();
-  force = kindOptions.force();
   parallelism = kindOptions.parallelism();
-  lockWait = kindOptions.lockWait();
-  lockTimeout = kindOptions.lockTimeout();
-  maxBackupSize = kindOptions.maxBackupSize();
-  sql = kindOptions.sql();
 
   protected async run() {
     const { MIGRATION_NAME, VAGUE_MIGRATION_NAME, planFromPrisma } = await import('../../plan/kinds/index.js');
@@ -42,9 +33,8 @@ export class MigrateCommand extends TmCommand {
     if (VAGUE_MIGRATION_NAME.test(this.name)) {
       this.context.stderr.write(`Warning: the name "${this.name}" does not say what the migration changes; history reads better with a name such as add_user_nickname.\n`);
     }
-    const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
+    const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
-    const { runKindPlan } = await import('../kindRun.js');
     const project = openProject(this.projectDir);
     const plan = await planFromPrisma(project, 'migrate', this.name, {
       schemas: this.schemas,
@@ -52,19 +42,11 @@ export class MigrateCommand extends TmCommand {
       lockTimeoutMs,
       skipBackup: this.skipBackup,
     });
-    return runKindPlan({
+    return this.runPlan(plan, project, {
       command: 'tm migrate',
-      plan,
-      project,
-      io: this.context,
-      dryRun: this.dryRun,
-      force: this.force,
       ask: true,
-      twoStep: twoStepHint(plan, ['--kind', 'migrate', '--name', this.name, ...this.schemas.flatMap((s) => ['--schema', s]), ...this.databases.flatMap((d) => ['--database', d]), ...(this.skipBackup ? ['--skip-backup'] : [])]),
+      planArgs: ['--kind', 'migrate', '--name', this.name, ...selectionArgs(this.schemas, this.databases), ...(this.skipBackup ? ['--skip-backup'] : [])],
       parallelism: this.parallelism,
-      lockWait: this.lockWait,
-      maxBackupSize: this.maxBackupSize,
-      sql: this.sql,
     });
   }
 }

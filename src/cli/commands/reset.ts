@@ -1,9 +1,8 @@
 import { Command } from 'clipanion';
-import { TmCommand } from '../base.js';
-import { kindOptions, twoStepHint } from '../kindRun.js';
-import { databasesOption, parseDuration, schemasOption } from '../options.js';
+import { KindCommand, kindOptions, selectionArgs } from '../kindRun.js';
+import { schemasOption } from '../options.js';
 
-export class ResetCommand extends TmCommand {
+export class ResetCommand extends KindCommand {
   static override paths = [['reset']];
   static override usage = Command.Usage({
     description: 'Drop every table, view, type and sequence in tenant schemas (backed up first)',
@@ -19,36 +18,19 @@ export class ResetCommand extends TmCommand {
   });
 
   schemas = schemasOption();
-  databases = databasesOption();
-  force = kindOptions.force();
-  dryRun = kindOptions.dryRun();
-  skipBackup = kindOptions.skipBackup();
   parallelism = kindOptions.parallelism();
-  lockWait = kindOptions.lockWait();
-  lockTimeout = kindOptions.lockTimeout();
-  maxBackupSize = kindOptions.maxBackupSize();
-  sql = kindOptions.sql();
 
   protected async run() {
-    const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
+    const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
     const { planReset } = await import('../../plan/kinds/index.js');
-    const { runKindPlan } = await import('../kindRun.js');
     const project = openProject(this.projectDir);
     const plan = await planReset(project, { schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipBackup: this.skipBackup });
-    return runKindPlan({
+    return this.runPlan(plan, project, {
       command: 'tm reset',
-      plan,
-      project,
-      io: this.context,
-      dryRun: this.dryRun,
-      force: this.force,
       ask: true,
-      twoStep: twoStepHint(plan, ['--kind', 'reset', ...this.schemas.flatMap((s) => ['--schema', s]), ...this.databases.flatMap((d) => ['--database', d])]),
+      planArgs: ['--kind', 'reset', ...selectionArgs(this.schemas, this.databases)],
       parallelism: this.parallelism,
-      lockWait: this.lockWait,
-      maxBackupSize: this.maxBackupSize,
-      sql: this.sql,
       nothingToDo: 'Nothing to reset: the selected tenant schemas are empty or do not exist.',
     });
   }

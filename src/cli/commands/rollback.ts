@@ -1,9 +1,7 @@
 import { Command, Option } from 'clipanion';
-import { TmCommand } from '../base.js';
-import { kindOptions, twoStepHint } from '../kindRun.js';
-import { databasesOption, parseDuration } from '../options.js';
+import { KindCommand } from '../kindRun.js';
 
-export class RollbackCommand extends TmCommand {
+export class RollbackCommand extends KindCommand {
   static override paths = [['rollback']];
   static override usage = Command.Usage({
     description: 'Return one schema to its state before a named migration, data included',
@@ -20,21 +18,12 @@ export class RollbackCommand extends TmCommand {
 
   name = Option.String({ required: true, name: 'name' });
   schema = Option.String('--schema', { required: true, description: 'The tenant schema to roll back' });
-  databases = databasesOption();
-  force = kindOptions.force();
-  dryRun = kindOptions.dryRun();
   schemaOnly = Option.Boolean('--schema-only', false, { description: 'Roll back the schema without putting data back (for data that has no backup)' });
-  skipBackup = kindOptions.skipBackup();
-  lockWait = kindOptions.lockWait();
-  lockTimeout = kindOptions.lockTimeout();
-  maxBackupSize = kindOptions.maxBackupSize();
-  sql = kindOptions.sql();
 
   protected async run() {
-    const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
+    const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
     const { planRollback } = await import('../../plan/kinds/rollback.js');
-    const { runKindPlan } = await import('../kindRun.js');
     const project = openProject(this.projectDir);
     const plan = await planRollback(project, {
       name: this.name,
@@ -44,19 +33,11 @@ export class RollbackCommand extends TmCommand {
       skipBackup: this.skipBackup,
       schemaOnly: this.schemaOnly,
     });
-    return runKindPlan({
+    return this.runPlan(plan, project, {
       command: 'tm rollback',
-      plan,
-      project,
-      io: this.context,
-      dryRun: this.dryRun,
-      force: this.force,
       ask: true,
-      twoStep: twoStepHint(plan, ['--kind', 'rollback', '--name', this.name, '--schema', this.schema, ...(this.schemaOnly ? ['--schema-only'] : [])]),
+      planArgs: ['--kind', 'rollback', '--name', this.name, '--schema', this.schema, ...(this.schemaOnly ? ['--schema-only'] : [])],
       parallelism: '1',
-      lockWait: this.lockWait,
-      maxBackupSize: this.maxBackupSize,
-      sql: this.sql,
       nothingToDo: `${this.schema} is already in its state before ${plan.rollback?.target.name ?? this.name}: nothing to roll back.`,
     });
   }

@@ -1,9 +1,8 @@
 import { Command } from 'clipanion';
-import { TmCommand } from '../base.js';
-import { kindOptions, twoStepHint } from '../kindRun.js';
-import { databasesOption, parseDuration, schemasOption } from '../options.js';
+import { KindCommand, kindOptions, selectionArgs } from '../kindRun.js';
+import { schemasOption } from '../options.js';
 
-export class SyncCommand extends TmCommand {
+export class SyncCommand extends KindCommand {
   static override paths = [['sync']];
   static override usage = Command.Usage({
     description: 'Bring tenants (new ones included) to the current Prisma folder without a new migration name',
@@ -19,38 +18,21 @@ export class SyncCommand extends TmCommand {
   });
 
   schemas = schemasOption();
-  databases = databasesOption();
-  force = kindOptions.force();
-  dryRun = kindOptions.dryRun();
-  skipBackup = kindOptions.skipBackup();
   parallelism = kindOptions.parallelism();
-  lockWait = kindOptions.lockWait();
-  lockTimeout = kindOptions.lockTimeout();
-  maxBackupSize = kindOptions.maxBackupSize();
-  sql = kindOptions.sql();
 
   protected async run() {
-    const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
+    const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
     const { planFromPrisma, syncName } = await import('../../plan/kinds/index.js');
-    const { runKindPlan } = await import('../kindRun.js');
     const project = openProject(this.projectDir);
     const selection = { schemas: this.schemas, databases: this.databases };
     const name = await syncName(project, selection);
     const plan = await planFromPrisma(project, 'sync', name, { ...selection, lockTimeoutMs, skipBackup: this.skipBackup });
-    return runKindPlan({
+    return this.runPlan(plan, project, {
       command: 'tm sync',
-      plan,
-      project,
-      io: this.context,
-      dryRun: this.dryRun,
-      force: this.force,
       ask: plan.summary.hazards.includes('DATA_LOSS'),
-      twoStep: twoStepHint(plan, ['--kind', 'sync', ...this.schemas.flatMap((s) => ['--schema', s]), ...this.databases.flatMap((d) => ['--database', d])]),
+      planArgs: ['--kind', 'sync', ...selectionArgs(this.schemas, this.databases)],
       parallelism: this.parallelism,
-      lockWait: this.lockWait,
-      maxBackupSize: this.maxBackupSize,
-      sql: this.sql,
     });
   }
 }
