@@ -445,7 +445,9 @@ function isBetweenTransactionAndDeferred(model: SchemaModel, cohort: Cohort): bo
  * interrupted build left invalid is dropped first, so the step can run again.
  */
 async function runDeferred(client: pg.ClientBase, plan: Plan, metadataSchema: string, schema: string, cohort: Cohort, model: SchemaModel): Promise<void> {
+  // Session settings, as these statements run outside a transaction: the same search_path and lock_timeout as the steps before them.
   await client.query(`SET search_path TO ${quoteIdent(schema)}`);
+  await client.query(`SET lock_timeout = ${quoteLiteral(`${plan.settings.lockTimeoutMs}ms`)}`);
   try {
     for (const name of withoutInvalidLeftovers(model, cohort).leftovers) await client.query(`DROP INDEX IF EXISTS ${quoteIdent(name)}`);
     const done = new Set(Object.values(model.tables).flatMap((t) => Object.entries(t.indexes).filter(([, i]) => !i.invalid).map(([n]) => n)));
@@ -456,6 +458,7 @@ async function runDeferred(client: pg.ClientBase, plan: Plan, metadataSchema: st
     }
   } finally {
     await client.query('RESET search_path');
+    await client.query('RESET lock_timeout');
   }
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   const final = (await introspectSchemas(client, [schema])).get(schema)!;

@@ -107,10 +107,7 @@ describe('plan vs. apply parity (statements captured by the server)', function (
     }
   });
 
-  // Pending: src/apply runs the deferred steps (after the tenant's transaction,
-  // with a session-level SET search_path) without setting lock_timeout, so they
-  // wait for locks without limit. Remove `.skip` once runDeferred sets it.
-  it.skip('runs the deferred CREATE INDEX CONCURRENTLY under the plan’s lock_timeout too', () => {
+  it('runs the deferred CREATE INDEX CONCURRENTLY under the plan’s lock_timeout too', () => {
     expect(deferredTimeouts).to.have.length(3);
     expect([...new Set(deferredTimeouts)]).to.deep.equal(['3000']);
   });
