@@ -27,6 +27,7 @@ import type { Environment } from '../config/env.js';
 import { connect, databaseTarget, type DatabaseTarget } from '../db/connect.js';
 import { TmError } from '../errors.js';
 import { tenantSchemas } from '../plan/planner.js';
+import type { HazardAcceptance } from '../plan/policy.js';
 import type { Cohort, Plan } from '../plan/types.js';
 import type { Step } from '../diff/step.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
@@ -67,6 +68,8 @@ export interface ApplyOptions {
   maxFailures?: number;
   /** In order; a tenant goes in the first wave that includes it; default: one wave of everything. */
   waves?: Wave[];
+  /** Hazards the policy let through and by what (src/plan/policy.ts): recorded with each tenant's history row. */
+  acceptedHazards?: HazardAcceptance[];
   onEvent?: (event: ApplyEvent) => void;
 }
 
@@ -312,7 +315,7 @@ async function applyTenant(
   for (let attempt = 0; ; attempt++) {
     const started = Date.now();
     try {
-      const outcome = await applyTenantOnce(client, plan, metadataSchema, job);
+      const outcome = await applyTenantOnce(client, plan, metadataSchema, job, options);
       emit({ type: outcome, ...base, durationMs: Date.now() - started, message: outcome === 'already-applied' ? `${schema} is already at the plan's after-state` : undefined });
       return outcome;
     } catch (error) {
@@ -337,7 +340,7 @@ async function applyTenant(
   }
 }
 
-async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema: string, job: Job): Promise<TenantOutcome> {
+async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema: string, job: Job, options: ApplyOptions): Promise<TenantOutcome> {
   const { cohort, schema } = job;
   const started = Date.now();
   await client.query('BEGIN');
@@ -402,6 +405,7 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     beforeModel: before ?? null,
     tmVersion: TM_VERSION,
     skipBackup: Boolean(plan.settings.skipBackup && cohort.backups?.length),
+    acceptedHazards: options.acceptedHazards ?? [],
   });
   await client.query('COMMIT');
 

@@ -38,6 +38,8 @@ export async function ensureHistory(db: Queryable, metadataSchema: string): Prom
   // Non-transactional steps (CREATE INDEX CONCURRENTLY) run after the row is written: recorded separately, done when completed_at is set.
   await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS deferred_statements jsonb`);
   await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS completed_at timestamptz DEFAULT now()`);
+  // Which hazards the policy let through for this apply, and by what (--allow-hazards or tenants.yaml).
+  await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS accepted_hazards jsonb NOT NULL DEFAULT '[]'`);
 }
 
 export interface HistoryRow {
@@ -56,14 +58,15 @@ export interface HistoryRow {
   skipBackup?: boolean;
   /** Statements that run after the transaction; the row stays incomplete (completed_at null) until they have. */
   deferredStatements?: string[];
+  acceptedHazards?: unknown[];
 }
 
 export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
   await db.query(
     `INSERT INTO ${historyTable(metadataSchema)}
        (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version, skip_backup,
-        deferred_statements, completed_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::jsonb IS NULL THEN now() END)`,
+        deferred_statements, completed_at, accepted_hazards)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::jsonb IS NULL THEN now() END, $14)`,
     [
       row.tenantSchema,
       row.planId,
@@ -78,6 +81,7 @@ export async function insertHistory(db: Queryable, metadataSchema: string, row: 
       row.tmVersion,
       row.skipBackup ?? false,
       row.deferredStatements?.length ? JSON.stringify(row.deferredStatements) : null,
+      JSON.stringify(row.acceptedHazards ?? []),
     ],
   );
 }

@@ -99,6 +99,9 @@ describe('hazard policy', function () {
       expect(allowed.stdout).to.match(/^Accepted hazards: DATA_LOSS by --allow-hazards \(1 step on 2 schemas\)$/m);
       expect(await columnsOf(db, 'tenant_a', 'User')).to.not.have.property('name');
       expect((await historyRows(db, drop.id)).map((r) => r.tenant_schema)).to.deep.equal(['tenant_a', 'tenant_b']);
+      // The history row says what was accepted, and by what.
+      const recorded = await db.query(`select distinct accepted_hazards from tm.history where plan_id = $1`, [drop.id]);
+      expect(recorded.rows).to.deep.equal([{ accepted_hazards: [{ type: 'DATA_LOSS', by: '--allow-hazards', steps: 1, tenants: 2 }] }]);
 
       // The same, allowed by tenants.yaml; --json reports it before applying and in the summary.
       project.writePrisma('user.prisma', replaceOnce(project.readPrisma('user.prisma'), '  createdAt DateTime @default(now())\n', ''));

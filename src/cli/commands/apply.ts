@@ -1,6 +1,5 @@
 import { Command, Option } from 'clipanion';
 import type { ApplyOptions } from '../../apply/apply.js';
-import type { HazardAcceptance } from '../../plan/policy.js';
 import { TmCommand } from '../base.js';
 import { jsonOption, parseCount, parseDuration, parsePositiveInteger } from '../options.js';
 
@@ -65,8 +64,7 @@ export class ApplyCommand extends TmCommand {
       total: plan.summary.toChange,
       header: `Applying ${plan.id}: ${plan.summary.toChange} schema(s) in ${plan.cohorts.length} cohort(s)`,
     });
-    // acceptedHazards is for the history row once ApplyOptions takes it (src/apply); apply ignores it until then.
-    const options: ApplyOptions & { acceptedHazards: HazardAcceptance[] } = {
+    const options: ApplyOptions = {
       parallelism,
       perDatabase,
       lockWaitMs,
