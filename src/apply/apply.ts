@@ -256,7 +256,8 @@ async function runJobs(
   if (jobs.length === 0) return;
   const database = target.config.name;
   const budget = options.maxFailures ?? 0;
-  const workers = Math.max(1, Math.min(options.perDatabase ?? options.parallelism, options.parallelism, jobs.length));
+  // The embedded database is one session (session settings are shared): one worker.
+  const workers = target.embedded ? 1 : Math.max(1, Math.min(options.perDatabase ?? options.parallelism, options.parallelism, jobs.length));
   let next = 0;
   let lost: unknown = null;
   await Promise.all(

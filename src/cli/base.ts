@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { stopEmbedded } from '../db/embedded.js';
 import { isTmError, TmError } from '../errors.js';
 
 /**
@@ -26,6 +27,9 @@ export abstract class TmCommand extends Command {
       }
       this.context.stderr.write(`tm: unexpected error (a bug in tm, please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
       return 1;
+    } finally {
+      // The embedded database (when a command used it) is closed cleanly before tm exits.
+      await stopEmbedded();
     }
   }
 }

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
+import { PROJECT_DIR } from '../db/embedded.js';
 
 export type Environment = Record<string, string | undefined>;
 
@@ -15,5 +16,7 @@ export type Environment = Record<string, string | undefined>;
 export function loadEnvironment(projectDir: string): Environment {
   const file = path.join(projectDir, '.env');
   const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
-  return { ...fromFile, ...process.env };
+  // The project travels with its environment: a database whose variable is unset is the
+  // project's embedded database (src/db/embedded.ts).
+  return { ...fromFile, ...process.env, [PROJECT_DIR]: projectDir } as Environment;
 }

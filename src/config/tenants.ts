@@ -18,6 +18,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Docume
 import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
+import { embeddedAllowed, embeddedUrl, PROJECT_DIR } from '../db/embedded.js';
 
 export interface TenantEntry {
   schema: string;
@@ -106,14 +107,19 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
 
 /**
  * The connection string of a database, from the environment. The error names
- * the variable and the database, never a value.
+ * the variable and the database, never a value. A variable that is not set at
+ * all means the project's embedded database (src/db/embedded.ts); one set to
+ * the empty string (a missing CI secret) is an error.
  */
 export function resolveDatabaseUrl(db: DatabaseConfig, env: Environment): string {
   const url = env[db.urlEnv];
+  if (url === undefined && embeddedAllowed(env)) {
+    return embeddedUrl((env as Record<symbol, string>)[PROJECT_DIR], db.name, db.urlEnv);
+  }
   if (!url) {
     throw new TmError(
-      `environment variable ${db.urlEnv} is not set (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
-      `Set ${db.urlEnv} to the database's connection string, in the environment or in .env.`,
+      `environment variable ${db.urlEnv} is ${url === '' ? 'empty' : 'not set'} (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
+      `Set ${db.urlEnv} to the database's connection string, in the environment or in .env${url === '' ? ' (or unset it to use tm\'s embedded PostgreSQL)' : ''}.`,
     );
   }
   return url;

@@ -5,15 +5,19 @@
 import pg from 'pg';
 import { resolveDatabaseUrl, type DatabaseConfig } from '../config/tenants.js';
 import type { Environment } from '../config/env.js';
-import { TmError } from '../errors.js';
+import { isTmError, TmError } from '../errors.js';
+import { ensureEmbedded, isEmbeddedUrl } from './embedded.js';
 
 export interface DatabaseTarget {
   config: DatabaseConfig;
   url: string;
+  /** tm's embedded PostgreSQL (one session shared by the process's connections: see embedded.ts). */
+  embedded?: boolean;
 }
 
 export function databaseTarget(config: DatabaseConfig, env: Environment): DatabaseTarget {
-  return { config, url: resolveDatabaseUrl(config, env) };
+  const url = resolveDatabaseUrl(config, env);
+  return isEmbeddedUrl(url) ? { config, url, embedded: true } : { config, url };
 }
 
 export function connectionError(database: string, error: unknown): TmError {
@@ -25,6 +29,11 @@ export function connectionError(database: string, error: unknown): TmError {
 }
 
 export async function connect(target: DatabaseTarget, purpose: string): Promise<pg.Client> {
+  try {
+    await ensureEmbedded(target.url);
+  } catch (error) {
+    throw isTmError(error) ? error : connectionError(target.config.name, error);
+  }
   const client = new pg.Client({ connectionString: target.url, application_name: `tm ${purpose}` });
   // A dropped connection must surface as an error on the query in flight, not crash the process.
   client.on('error', () => {});

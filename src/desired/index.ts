@@ -4,6 +4,7 @@
  */
 import pg from 'pg';
 import type { SchemaModel } from '../catalog/model.js';
+import { ensureEmbedded } from '../db/embedded.js';
 import { materializeDesired } from './materialize.js';
 import { renderCreateSql } from './prismaEngine.js';
 
@@ -14,6 +15,7 @@ export interface DesiredState {
 }
 
 export async function desiredState(files: { path: string; content: string }[], connectionString: string, client?: pg.ClientBase): Promise<DesiredState> {
+  await ensureEmbedded(connectionString);
   const createSql = await renderCreateSql(files, connectionString);
   const own = client ? null : new pg.Client({ connectionString, application_name: 'tm (desired state)' });
   if (own) await own.connect();

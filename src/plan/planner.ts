@@ -130,7 +130,8 @@ export async function introspectFleet(
 
 /** The tenants' models, read on two connections sharing one snapshot when there are enough tenants to gain from it. */
 async function readTenants(target: DatabaseTarget, client: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
-  if (schemas.length < 50) return introspectSnapshot(client, schemas);
+  // The embedded database is one session: a second connection could not share the snapshot.
+  if (schemas.length < 50 || target.embedded) return introspectSnapshot(client, schemas);
   const second = await connect(target, 'plan');
   try {
     return await introspectSnapshot(client, schemas, second);
