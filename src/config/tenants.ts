@@ -118,7 +118,7 @@ export function resolveDatabaseUrl(db: DatabaseConfig, env: Environment): string
   }
   if (!url) {
     throw new TmError(
-      `environment variable ${db.urlEnv} is ${url === '' ? 'empty' : 'not set'} (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
+      `environment variable ${db.urlEnv} is not set${url === '' ? ': it is empty' : ''} (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
       `Set ${db.urlEnv} to the database's connection string, in the environment or in .env${url === '' ? ' (or unset it to use tm\'s embedded PostgreSQL)' : ''}.`,
     );
   }

@@ -121,8 +121,8 @@ interface PGliteLike {
   close(): Promise<void>;
 }
 
-/** How long to wait for another tm process to release the data directory. */
-const DATA_DIR_LOCK_WAIT_MS = 15_000;
+/** How long to wait for another tm process to release the data directory (TM_EMBEDDED_LOCK_WAIT_MS, for tests). */
+const DATA_DIR_LOCK_WAIT_MS = Number(process.env.TM_EMBEDDED_LOCK_WAIT_MS) || 15_000;
 
 class EmbeddedServer {
   private constructor(

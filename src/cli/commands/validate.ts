@@ -30,6 +30,7 @@ export class ValidateCommand extends TmCommand {
     const { loadPrismaSchema } = await import('../../schema/load.js');
     const { loadTenantsConfig, maskUrl } = await import('../../config/tenants.js');
     const { loadEnvironment } = await import('../../config/env.js');
+    const { embeddedAllowed } = await import('../../db/embedded.js');
 
     const schema = await loadPrismaSchema(this.projectDir);
     const tenants = loadTenantsConfig(this.projectDir);
@@ -51,7 +52,13 @@ export class ValidateCommand extends TmCommand {
     for (const db of tenants.databases) {
       const url = env[db.urlEnv];
       row(db.name, `url env(${db.urlEnv}) ${url ? `= ${maskUrl(url)}` : '(not set)'}`);
-      if (!url) warnings.push(`Warning: ${db.urlEnv} is not set (database "${db.name}"); validate does not need it, plan and apply will.`);
+      if (!url) {
+        warnings.push(
+          url === undefined && embeddedAllowed(env)
+            ? `Warning: ${db.urlEnv} is not set (database "${db.name}"); plan and apply will use tm's embedded PostgreSQL in state/pglite/${db.name}/.`
+            : `Warning: ${db.urlEnv} is not set (database "${db.name}"); validate does not need it, plan and apply will.`,
+        );
+      }
       row(`tenants (${db.tenants.length})`, names(db.tenants.map((t) => t.schema)), 4);
       row('discover', db.discover.length > 0 ? db.discover.join(', ') : '-', 4);
       row('labels', labelSummary(db.tenants), 4);
