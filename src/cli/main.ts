@@ -5,10 +5,10 @@
  */
 import { Builtins, Cli } from 'clipanion';
 import { TM_VERSION } from '../version.js';
-import * as pending from './commands/pending.js';
 import { ApplyCommand } from './commands/apply.js';
 import { BackupsListCommand, BackupsPruneCommand } from './commands/backups.js';
 import { DriftCommand } from './commands/drift.js';
+import { InitCommand } from './commands/init.js';
 import { MigrateCommand } from './commands/migrate.js';
 import { PlanCommand } from './commands/plan.js';
 import { ResetCommand } from './commands/reset.js';
@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
   cli.register(ValidateCommand);
   cli.register(ShowCommand);
   cli.register(DriftCommand);
+  cli.register(InitCommand);
   for (const command of [MigrateCommand, SyncCommand, RollbackCommand, ResetCommand, BackupsListCommand, BackupsPruneCommand]) cli.register(command);
-  for (const command of Object.values(pending)) cli.register(command);
   return cli.run(argv);
 }
