@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { stopEmbedded } from '../db/embedded.js';
 import { isTmError, TmError } from '../errors.js';
+import { styleFor } from '../output/style.js';
 
 /**
  * Every tm command: runs `run()`, turns a TmError into one clear line on
@@ -21,8 +22,11 @@ export abstract class TmCommand extends Command {
       return (await this.run()) ?? 0;
     } catch (error) {
       if (isTmError(error)) {
-        this.context.stderr.write(`Error: ${error.message}\n`);
-        if (error.hint) this.context.stderr.write(`${error.hint}\n`);
+        // Every error ends with what to do next: its own hint, or where the command's options are explained.
+        const style = styleFor(this.context.stderr as { isTTY?: boolean });
+        const command = this.path.length ? `tm ${this.path.join(' ')}` : 'tm';
+        this.context.stderr.write(`${style.red(style.bold('Error:'))} ${error.message}\n`);
+        this.context.stderr.write(`${error.hint ?? `Run \`${command} --help\` for its options and examples.`}\n`);
         return error.exitCode;
       }
       this.context.stderr.write(`tm: unexpected error (a bug in tm, please report it):\n${(error as Error)?.stack ?? String(error)}\n`);

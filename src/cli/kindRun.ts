@@ -63,7 +63,8 @@ export async function runKindPlan(run: KindRun): Promise<number> {
     out.write(run.nothingToDo + '\n' + renderKindDetails(plan, backupSchema));
     return 0;
   }
-  out.write(renderPlanText(plan, { sql: run.sql }) + renderKindDetails(plan, backupSchema));
+  const { paintPlanText, styleFor } = await import('../output/style.js');
+  out.write(paintPlanText(renderPlanText(plan, { sql: run.sql }), styleFor(out as { isTTY?: boolean })) + renderKindDetails(plan, backupSchema));
   if (!planHasChanges(plan)) return 0;
   if (run.dryRun) {
     out.write('\nDry run: nothing was applied and no plan file was written.\n');

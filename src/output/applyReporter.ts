@@ -7,6 +7,7 @@
 import cliProgress from 'cli-progress';
 import type { ApplyEvent, ApplyResult } from '../apply/apply.js';
 import { renderApplyEvent, renderApplySummary } from './applyText.js';
+import { paintApplyLine, styleFor } from './style.js';
 
 export interface ApplyReporter {
   event(event: ApplyEvent): void;
@@ -52,6 +53,7 @@ export function createApplyReporter(stream: Stream, options: { json: boolean; to
     cliProgress.Presets.shades_classic,
   );
   const bar = bars.create(options.total, 0, { failed: 0, stale: 0 });
+  const style = styleFor(stream);
   let failed = 0;
   let stale = 0;
   return {
@@ -62,13 +64,13 @@ export function createApplyReporter(stream: Stream, options: { json: boolean; to
       // Successes only move the bar; anything a person must read is printed above it.
       if (event.type !== 'applied' && event.type !== 'already-applied') {
         const line = renderApplyEvent(event);
-        if (line) bars.log(line + '\n');
+        if (line) bars.log(paintApplyLine(line, style) + '\n');
       }
       if (event.schema) bar.increment(1, { failed, stale });
     },
     finish(result, _planId, seconds) {
       bars.stop();
-      stream.write(renderApplySummary(result, seconds));
+      stream.write(renderApplySummary(result, seconds).split('\n').map((l) => paintApplyLine(l, style)).join('\n'));
     },
   };
 }

@@ -36,7 +36,7 @@ export class PlanCommand extends TmCommand {
   sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (--no-sql: one line per step)' });
 
   protected async run() {
-    if (this.name !== undefined && !PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`);
+    if (this.name !== undefined && !PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`, 'For example: --name add_orders.');
     if (!['migrate', 'sync', 'rollback', 'reset'].includes(this.kind)) throw new TmError(`--kind takes migrate, sync, rollback or reset, not "${this.kind}".`);
     const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
     const { openProject } = await import('../context.js');
@@ -49,7 +49,7 @@ export class PlanCommand extends TmCommand {
     const selection = { schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipBackup: this.skipBackup };
     let plan;
     if (this.kind === 'rollback') {
-      if (this.name === undefined || this.schemas.length !== 1) throw new TmError('--kind rollback takes the migration as --name and exactly one --schema.');
+      if (this.name === undefined || this.schemas.length !== 1) throw new TmError('--kind rollback takes the migration as --name and exactly one --schema.', '`tm status` shows the last migration of each schema; for example: tm plan --kind rollback --name add_orders --schema tenant_acme.');
       const { planRollback } = await import('../../plan/kinds/rollback.js');
       plan = await planRollback(project, { ...selection, name: this.name, schema: this.schemas[0], schemaOnly: this.schemaOnly });
     } else if (this.kind === 'reset') {
@@ -61,7 +61,8 @@ export class PlanCommand extends TmCommand {
     }
     const { renderKindDetails } = await import('../../plan/kinds/describe.js');
     const { backupSchemaName } = await import('../../apply/backup.js');
-    this.context.stdout.write(renderPlanText(plan, { sql: this.sql }) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
+    const { paintPlanText, styleFor } = await import('../../output/style.js');
+    this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: this.sql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
     if (planHasChanges(plan) || this.out) {
       const path = this.out ? resolve(this.projectDir, this.out) : defaultPlanPath(this.projectDir, plan);
       writePlan(path, plan);

@@ -45,6 +45,8 @@ export class ShowCommand extends TmCommand {
       // Exactly what `tm plan` printed: the plan, then what its kind adds (backups, rollback details).
       const { renderShowText } = await import('../../output/showText.js');
       text = renderShowText(plan, { sql: this.sql, metadataSchema: await this.metadataSchema() });
+      const { paintPlanText, styleFor } = await import('../../output/style.js');
+      text = paintPlanText(text, styleFor(this.context.stdout as { isTTY?: boolean }));
     }
     await new Promise<void>((done, fail) => this.context.stdout.write(text, (error) => (error ? fail(error) : done())));
     return 0;

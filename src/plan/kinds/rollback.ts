@@ -91,7 +91,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
   const client = await connect(target, 'rollback (plan)');
   try {
     current = (await introspectSnapshot(client, [schema])).get(schema);
-    if (!current) throw new TmError(`${schema} does not exist in database "${database}": there is nothing to roll back.`);
+    if (!current) throw new TmError(`${schema} does not exist in database "${database}": there is nothing to roll back.`, '`tm status` lists the tenant schemas and what was applied to each.');
     history = await tenantHistory(client, metadataSchema, schema);
     at = history.map((h) => h.planId === options.name || h.name === options.name).lastIndexOf(true);
     if (at < 0) {
