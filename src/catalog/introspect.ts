@@ -10,6 +10,7 @@ import {
   type TableModel,
 } from './model.js';
 import * as Q from './queries.js';
+import type { CatalogPart } from './queries.js';
 import { quoteLiteral } from '../sql/quote.js';
 import { fingerprint } from './fingerprint.js';
 
@@ -40,33 +41,18 @@ export function stripSchemaQualifier(text: string, prefix: string): string {
   return out + text.slice(from);
 }
 
-/** The catalog queries of queries.ts, by the name of the rows they return. */
-const CATALOG_QUERIES = {
-  schemas: Q.EXISTING_SCHEMAS,
-  columns: Q.COLUMNS,
-  constraints: Q.CONSTRAINTS,
-  indexes: Q.INDEXES,
-  enums: Q.ENUMS,
-  sequences: Q.SEQUENCES,
-  views: Q.VIEWS,
-};
-
-type CatalogPart = keyof typeof CATALOG_QUERIES;
 type CatalogRows = Record<CatalogPart, any[]>;
-const ALL_PARTS = Object.keys(CATALOG_QUERIES) as CatalogPart[];
+const ALL_PARTS = Object.keys(Q.CATALOG_PARTS) as CatalogPart[];
 
 /** Runs some of the catalog queries on one connection, inside the caller's transaction. */
 async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[]): Promise<Partial<CatalogRows>> {
   // Printed expressions must qualify every tenant object (see queries.ts). Local to the caller's transaction.
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
   try {
-    const out: Partial<CatalogRows> = {};
-    for (const part of parts) {
-      // Named statements: a connection that introspects one schema after another
-      // (the applier) plans each catalog query once instead of every time.
-      out[part] = (await db.query({ name: `tm_catalog_${part}`, text: CATALOG_QUERIES[part], values: [schemas] })).rows;
-    }
-    return out;
+    // A named statement: a connection that introspects one schema after another
+    // (the applier) plans the catalog query once instead of every time.
+    const { rows } = await db.query({ name: `tm_catalog_${parts.map((p) => p.slice(0, 3)).join('')}`, text: Q.catalogQuery(parts), values: [schemas] });
+    return rows[0] as Partial<CatalogRows>;
   } finally {
     await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
   }
