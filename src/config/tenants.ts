@@ -13,7 +13,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import { schemaValidator } from './jsonSchema.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
@@ -90,7 +91,7 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
   if (data === null || data === undefined) {
     throw new TmError(`${shown}:1:1: the file is empty`, 'List your databases under `databases:` (see the README).');
   }
-  const validate = schemaValidator();
+  const validate = schemaValidator('tenants.schema.json');
   if (!validate(data)) {
     const problems = (validate.errors ?? [])
       .filter((error) => error.keyword !== 'if') // "must match else schema": the branch's own errors say what is wrong
@@ -150,19 +151,6 @@ interface TenantsYaml {
   databases: Record<string, { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[] }>;
   policy?: { allowHazards?: HazardType[] };
   waves?: string[];
-}
-
-let compiled: ReturnType<Ajv['compile']> | null = null;
-
-/** The JSON Schema ships in schemas/ at the package root (dist/src/config/ → ../../../schemas/). */
-function schemaValidator(): ReturnType<Ajv['compile']> {
-  if (!compiled) {
-    const schema = JSON.parse(readFileSync(new URL('../../../schemas/tenants.schema.json', import.meta.url), 'utf8')) as object;
-    // verbose: errors carry their parent schema (to list the allowed keys) and data.
-    // allowUnionTypes: label values may be strings, numbers or booleans.
-    compiled = new Ajv({ allErrors: true, verbose: true, allowUnionTypes: true }).compile(schema);
-  }
-  return compiled;
 }
 
 function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {

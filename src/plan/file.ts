@@ -11,7 +11,7 @@ import { planIntegrity } from './build.js';
 import { PLAN_FORMAT_VERSION, type Plan } from './types.js';
 import { compileSchema } from '../config/jsonSchema.js';
 
-const validatePlanShape = compileSchema<Plan>('plan.schema.json');
+const validatePlanShape = compileSchema('plan.schema.json');
 
 export function defaultPlanPath(projectDir: string, plan: Plan): string {
   return join(projectDir, 'plans', `${plan.id}.plan.json`);
