@@ -24,7 +24,7 @@ import { introspectSchemas } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
 import type { TenantsConfig } from '../config/tenants.js';
 import type { Environment } from '../config/env.js';
-import { connect, databaseTarget, type DatabaseTarget } from '../db/connect.js';
+import { connect, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
 import { TmError } from '../errors.js';
 import { tenantSchemas } from '../plan/planner.js';
 import type { HazardAcceptance } from '../plan/policy.js';
@@ -34,7 +34,9 @@ import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { TM_VERSION } from '../version.js';
 import { DEFAULT_MAX_BACKUP_BYTES, ensureBackupCatalog, prepareBackups, takeBackups } from './backup.js';
 import { ensureHistory, hasHistoryRow, insertHistory, markDeferredDone } from './history.js';
-import { acquireMigrationLock } from './lock.js';
+import { acquireMigrationLock, migrationLockHeldBy } from './lock.js';
+import { checkApplyPrivileges } from './privileges.js';
+import { checkPlannedDatabase } from './target.js';
 
 export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
 
@@ -92,7 +94,14 @@ interface Job {
   cohort: Cohort;
   database: string;
   schema: string;
+  /** The backend holding this database's migration lock: each tenant's transaction checks it still does before changing anything. */
+  lockPid?: number;
 }
+
+/** The migration lock went with its connection: no tenant may start. */
+class LockLostError extends Error {}
+
+const LOCK_LOST = 'lost the migration lock (its connection to the server closed); stopped before starting another schema: re-run the same plan to finish';
 
 const LOCK_NOT_AVAILABLE = '55P03';
 
@@ -108,12 +117,7 @@ export class StaleSchemaError extends Error {}
  * The server or the network went away (as opposed to a statement failing):
  * the database's run stops there; it is not a failure of the tenant.
  */
-export function isConnectionLost(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  if (e?.code && /^(08|57P0)/.test(e.code)) return true;
-  if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e.code)) return true;
-  return /Connection terminated|Client has encountered a connection error|Client was closed|not queryable/i.test(e?.message ?? '');
-}
+export { isConnectionLost };
 
 /** A counting semaphore: the global --parallelism shared by every database's workers. */
 class Slots {
@@ -151,11 +155,28 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     throw failedLock.reason;
   }
   const lockClients = locks.map((l) => (l as PromiseFulfilledResult<pg.Client>).value);
+  // A lock connection that closes (terminated, server restarted) takes the lock with it: that database stops starting tenants.
+  let finishing = false;
+  const lockLost = new Map<string, Error>();
+  lockClients.forEach((client, i) =>
+    client.once('end', () => {
+      if (!finishing) lockLost.set(targets[i].config.name, new LockLostError(LOCK_LOST));
+    }),
+  );
   try {
+    // Before anything is written: the right database, and every privilege the plan needs there (one catalog round each).
+    await Promise.all(targets.map((target, i) => checkPlannedDatabase(lockClients[i], plan, target.config.name, target.config.urlEnv)));
+    await Promise.all(targets.map((target, i) => checkApplyPrivileges(lockClients[i], plan, target.config.name, config.metadataSchema)));
     await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
     await Promise.all(targets.map((target, i) => prepareDatabaseBackups(plan, config, target, lockClients[i], options)));
 
-    const allJobs: Job[] = plan.cohorts.flatMap((cohort) => cohort.tenants.map((t) => ({ cohort, database: t.database, schema: t.schema })));
+    const lockPids = new Map<string, number>();
+    await Promise.all(
+      targets.map(async (target, i) => lockPids.set(target.config.name, (await lockClients[i].query('select pg_backend_pid() as pid')).rows[0].pid)),
+    );
+    const allJobs: Job[] = plan.cohorts.flatMap((cohort) =>
+      cohort.tenants.map((t) => ({ cohort, database: t.database, schema: t.schema, lockPid: lockPids.get(t.database) })),
+    );
     const waves = options.waves ?? [{ name: 'all', includes: () => true }];
     const lostDatabases = new Set<string>();
     const slots = new Slots(options.parallelism);
@@ -172,7 +193,9 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
       if (waves.length > 1) emit({ type: 'wave-started', wave: wave.name, message: `wave ${wave.name}: ${jobs.length} schema(s)` });
       const runs = await Promise.allSettled(
         targets.map((target) =>
-          runJobs(plan, config.metadataSchema, target, jobs.filter((j) => j.database === target.config.name), slots, options, emit, result),
+          runJobs(plan, config.metadataSchema, target, jobs.filter((j) => j.database === target.config.name), slots, options, emit, result, () =>
+            lockLost.get(target.config.name),
+          ),
         ),
       );
       runs.forEach((run, i) => {
@@ -180,7 +203,10 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
           const database = targets[i].config.name;
           lostDatabases.add(database);
           result.databaseErrors++;
-          emit({ type: 'database-failed', database, message: (run.reason as Error)?.message ?? String(run.reason) });
+          const reason = (run.reason as Error)?.message ?? String(run.reason);
+          // A lost connection is the server's doing, not the plan's: say so, and how to finish.
+          const message = isConnectionLost(run.reason) ? `lost the connection to the server (${reason}): re-run the same plan to finish` : reason;
+          emit({ type: 'database-failed', database, message });
         }
       });
     }
@@ -190,6 +216,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
       emit({ type: 'stopped', message: `stopped after ${result.failed} failure(s) (--max-failures ${budget}): ${result.notAttempted} schema(s) not attempted; re-run the same plan to continue` });
     }
   } finally {
+    finishing = true;
     await Promise.all(lockClients.map((c) => c.end().catch(() => {})));
   }
   result.ok = result.stale === 0 && result.failed === 0 && result.databaseErrors === 0;
@@ -252,6 +279,7 @@ async function runJobs(
   options: ApplyOptions,
   emit: (e: ApplyEvent) => void,
   result: ApplyResult,
+  lockLost: () => Error | undefined = () => undefined,
 ): Promise<void> {
   if (jobs.length === 0) return;
   const database = target.config.name;
@@ -272,6 +300,11 @@ async function runJobs(
           await slots.acquire();
           try {
             if (next >= jobs.length || lost !== null) break;
+            const noLock = lockLost();
+            if (noLock) {
+              lost ??= noLock;
+              break;
+            }
             if (result.failed > budget) {
               // Failure budget spent: running tenants finish, no new one starts.
               result.notAttempted += jobs.length - next;
@@ -279,7 +312,14 @@ async function runJobs(
               break;
             }
             const job = jobs[next++];
-            const outcome = await applyTenant(client, plan, metadataSchema, database, job, options, emit);
+            let outcome: TenantOutcome;
+            try {
+              outcome = await applyTenant(client, plan, metadataSchema, database, job, options, emit);
+            } catch (error) {
+              // Interrupted (connection or lock lost): rolled back, so not attempted, as those never started.
+              result.notAttempted++;
+              throw error;
+            }
             if (outcome === 'applied') result.applied++;
             else if (outcome === 'already-applied') result.alreadyApplied++;
             else if (outcome === 'stale') result.stale++;
@@ -326,14 +366,14 @@ async function applyTenant(
         await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
         continue;
       }
-      if (isConnectionLost(error)) throw error;
+      if (isConnectionLost(error) || error instanceof LockLostError) throw error;
       if (error instanceof StaleSchemaError) {
         emit({ type: 'stale', ...base, message: error.message });
         return 'stale';
       }
       const message =
         code === LOCK_NOT_AVAILABLE
-          ? `${schema}: gave up after ${attempt + 1} lock timeouts (${plan.settings.lockTimeoutMs} ms each): another session holds a lock on its tables`
+          ? `${schema}: gave up after ${attempt + 1} lock timeouts (${plan.settings.lockTimeoutMs} ms each): another session holds a lock on its tables${await lockHolders(client, schema)}`
           : `${schema}: ${(error as Error).message}`;
       emit({ type: 'failed', ...base, message, durationMs: Date.now() - started });
       return 'failed';
@@ -346,11 +386,15 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
   const started = Date.now();
   await client.query('BEGIN');
   await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(`${plan.settings.lockTimeoutMs}ms`)}`);
+  // The lock's connection may have gone a moment ago (the client has not noticed yet): never start a tenant without it.
+  if (job.lockPid !== undefined && !(await migrationLockHeldBy(client, job.lockPid))) throw new LockLostError(LOCK_LOST);
 
   const before = (await introspectSchemas(client, [schema])).get(schema);
   const current = before ? fingerprint(before) : ABSENT;
   if (current === cohort.afterFingerprint) {
     await client.query('COMMIT');
+    // A run stopped after the last deferred step but before recording it: record it now.
+    if (cohort.steps.some((s) => !s.transactional)) await markDeferredDone(client, metadataSchema, schema, plan.id, true);
     return 'already-applied';
   }
   const deferred = cohort.steps.filter((s) => !s.transactional);
@@ -440,8 +484,19 @@ function withoutInvalidLeftovers(model: SchemaModel, cohort: Cohort): { model: S
   return { model: copy, leftovers };
 }
 
+/**
+ * After the tenant's transaction and before (or part-way through) its
+ * deferred steps: without the indexes those steps build, finished or left
+ * invalid, the schema is at the plan's mid-state. (A run stopped between two
+ * concurrent builds leaves the first one valid.)
+ */
 function isBetweenTransactionAndDeferred(model: SchemaModel, cohort: Cohort): boolean {
-  return fingerprint(withoutInvalidLeftovers(model, cohort).model) === cohort.midFingerprint;
+  const names = deferredIndexNames(cohort);
+  const copy: SchemaModel = structuredClone(model);
+  for (const table of Object.values(copy.tables)) {
+    for (const name of Object.keys(table.indexes)) if (names.has(name)) delete table.indexes[name];
+  }
+  return fingerprint(copy) === cohort.midFingerprint;
 }
 
 /**
@@ -474,6 +529,27 @@ async function runDeferred(client: pg.ClientBase, plan: Plan, metadataSchema: st
     );
   }
   await markDeferredDone(client, metadataSchema, schema, plan.id);
+}
+
+/** `: pid 123 (psql, user app, idle in transaction since …)`: who holds locks on the schema's tables, or '' when that cannot be read. */
+async function lockHolders(client: pg.ClientBase, schema: string): Promise<string> {
+  try {
+    const { rows } = await client.query(
+      `select distinct a.pid, a.application_name, a.usename, a.state, a.xact_start
+         from pg_locks l join pg_stat_activity a on a.pid = l.pid
+         join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace
+        where l.granted and l.locktype = 'relation' and n.nspname = $1 and a.pid <> pg_backend_pid()
+        order by a.xact_start nulls last, a.pid limit 3`,
+      [schema],
+    );
+    if (rows.length === 0) return '';
+    const who = rows.map(
+      (r) => `pid ${r.pid} (${r.application_name || 'unnamed client'}, user ${r.usename}, ${r.state}${r.xact_start ? ` since ${new Date(r.xact_start).toISOString()}` : ''})`,
+    );
+    return `: ${who.join(', ')}`;
+  } catch {
+    return '';
+  }
 }
 
 function currentUser(): string {

@@ -15,6 +15,7 @@
  */
 import type pg from 'pg';
 import { sha256 } from '../catalog/fingerprint.js';
+import { isConnectionLost } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
 import type { BackupTarget } from '../plan/types.js';
@@ -149,7 +150,15 @@ export async function takeBackups(client: pg.ClientBase, metadataSchema: string,
       name = backupTableName(planId, schema, target, ++attempt);
     }
     const select = target.columns.map((c) => (target.asText.includes(c) ? `${q(c)}::text AS ${q(c)}` : q(c))).join(', ');
-    const copied = await client.query(`CREATE TABLE ${q(backupSchema)}.${q(name)} AS SELECT ${select} FROM ${q(schema)}.${q(target.table)}`);
+    let copied: pg.QueryResult;
+    try {
+      copied = await client.query(`CREATE TABLE ${q(backupSchema)}.${q(name)} AS SELECT ${select} FROM ${q(schema)}.${q(target.table)}`);
+    } catch (error) {
+      if (isConnectionLost(error)) throw error;
+      // Which copy failed (the server says why: no space, a tablespace it cannot write, …); the code still tells retries and lost connections apart.
+      const what = target.column === null ? `table ${q(target.table)}` : `column ${q(target.table)}.${q(target.column)}`;
+      throw Object.assign(new Error(`the backup of ${what} into ${backupSchema}.${q(name)} failed: ${(error as Error).message}`), { code: (error as { code?: string }).code });
+    }
     const rows = copied.rowCount ?? 0;
     await client.query(
       `INSERT INTO ${backupsTable(metadataSchema)}

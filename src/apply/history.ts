@@ -87,8 +87,11 @@ export async function insertHistory(db: Queryable, metadataSchema: string, row: 
 }
 
 /** The deferred statements of a tenant's row have all run. */
-export async function markDeferredDone(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<void> {
-  await db.query(`UPDATE ${historyTable(metadataSchema)} SET completed_at = now() WHERE tenant_schema = $1 AND plan_id = $2`, [tenantSchema, planId]);
+export async function markDeferredDone(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string, onlyPending = false): Promise<void> {
+  await db.query(
+    `UPDATE ${historyTable(metadataSchema)} SET completed_at = now() WHERE tenant_schema = $1 AND plan_id = $2${onlyPending ? ' AND completed_at IS NULL' : ''}`,
+    [tenantSchema, planId],
+  );
 }
 
 export async function hasHistoryRow(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<boolean> {

@@ -38,6 +38,15 @@ async function lockHolder(client: pg.ClientBase): Promise<string> {
   return `pid ${r.pid} (${r.application_name || 'unnamed client'}, user ${r.usename}, from ${r.client}, connected since ${new Date(r.backend_start).toISOString()})`;
 }
 
+/** Whether the session with this pid still holds the migration lock (asked from another connection). */
+export async function migrationLockHeldBy(client: pg.ClientBase, pid: number): Promise<boolean> {
+  const { rows } = await client.query(
+    `select exists (select from pg_locks where locktype = 'advisory' and classid = $1::int::oid and objid = $2::int::oid and objsubid = 2 and granted and pid = $3) as held`,
+    [LOCK_CLASS, LOCK_OBJECT, pid],
+  );
+  return rows[0].held;
+}
+
 export async function releaseMigrationLock(client: pg.ClientBase): Promise<void> {
   await client.query('select pg_advisory_unlock($1::int, $2::int)', [LOCK_CLASS, LOCK_OBJECT]);
 }

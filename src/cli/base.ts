@@ -1,4 +1,5 @@
 import { Command, Option } from 'clipanion';
+import { isConnectionLost } from '../db/connect.js';
 import { stopEmbedded } from '../db/embedded.js';
 import { isTmError, TmError } from '../errors.js';
 import { styleFor } from '../output/style.js';
@@ -28,6 +29,13 @@ export abstract class TmCommand extends Command {
         this.context.stderr.write(`${style.red(style.bold('Error:'))} ${error.message}\n`);
         this.context.stderr.write(`${error.hint ?? `Run \`${command} --help\` for its options and examples.`}\n`);
         return error.exitCode;
+      }
+      if (isConnectionLost(error)) {
+        // The server went away (restarted, the session terminated): not a bug, and nothing to report but its reason.
+        const style = styleFor(this.context.stderr as { isTTY?: boolean });
+        this.context.stderr.write(`${style.red(style.bold('Error:'))} Lost the connection to the database server: ${(error as Error).message}\n`);
+        this.context.stderr.write('Check that the server is up, then run the command again.\n');
+        return 1;
       }
       this.context.stderr.write(`tm: unexpected error (a bug in tm, please report it):\n${(error as Error)?.stack ?? String(error)}\n`);
       return 1;

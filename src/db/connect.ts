@@ -28,6 +28,27 @@ export function connectionError(database: string, error: unknown): TmError {
   );
 }
 
+/**
+ * The server or the network went away (as opposed to a statement failing):
+ * SQLSTATE class 08 (connection exception) or 57P0x (the server shutting
+ * down or terminating the session), or the socket closing under the client.
+ */
+export function isConnectionLost(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (e?.code && /^(08|57P0)/.test(e.code)) return true;
+  if (e?.code && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(e.code)) return true;
+  return /Connection terminated|Client has encountered a connection error|Client was closed|not queryable/i.test(e?.message ?? '');
+}
+
+/** A lost connection, as an error that names the database by its tenants.yaml name (never the URL). */
+export function connectionLostError(database: string, error: unknown, doing: string): TmError {
+  const e = error as { code?: string; message?: string };
+  return new TmError(
+    `Lost the connection to database "${database}" while ${doing}: ${e?.message ?? String(error)}${e?.code && !e.message?.includes(e.code) ? ` (${e.code})` : ''}`,
+    'Nothing was written. Check that the server is up, then run the command again.',
+  );
+}
+
 export async function connect(target: DatabaseTarget, purpose: string): Promise<pg.Client> {
   try {
     await ensureEmbedded(target.url);

@@ -8,7 +8,7 @@ import type { SchemaModel } from '../catalog/model.js';
 import { discoverSchemas, introspectSnapshot } from '../catalog/introspect.js';
 import type { Environment } from '../config/env.js';
 import type { DatabaseConfig, TenantsConfig } from '../config/tenants.js';
-import { connect, databaseTarget, type DatabaseTarget } from '../db/connect.js';
+import { connect, connectionLostError, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { desiredState } from '../desired/index.js';
 import { TmError } from '../errors.js';
@@ -87,11 +87,12 @@ export async function introspectFleet(
     targets.map(async (target) => {
       const client = await connect(target, 'plan');
       try {
+        await checkScratchPrivilege(client, target.config.name);
         const schemas = await tenantSchemas(client, target.config, context.config.metadataSchema);
         return { target, client, schemas };
       } catch (error) {
-        await client.end();
-        throw error;
+        await client.end().catch(() => {});
+        throw isConnectionLost(error) ? connectionLostError(target.config.name, error, 'planning') : error;
       }
     }),
   );
@@ -114,18 +115,35 @@ export async function introspectFleet(
     return await Promise.all(
       results.map(async (r, i) => {
         const schemas = selection[i].schemas;
-        // The desired state is worked out on a connection of its own, while the tenants are read.
-        const [models, desired] = await Promise.all([
-          readTenants(r.target, r.client, schemas),
-          Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url)),
-        ]);
-        if (await hasCitus(r.client)) refuseWhatCitusRejects(r.target.config.name, desired.model);
-        return { target: r.target, schemas, models, desired: desired.model };
+        try {
+          // The desired state is worked out on a connection of its own, while the tenants are read.
+          const [models, desired] = await Promise.all([
+            readTenants(r.target, r.client, schemas),
+            Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url)),
+          ]);
+          if (await hasCitus(r.client)) refuseWhatCitusRejects(r.target.config.name, desired.model);
+          return { target: r.target, schemas, models, desired: desired.model };
+        } catch (error) {
+          throw isConnectionLost(error) ? connectionLostError(r.target.config.name, error, 'planning') : error;
+        }
       }),
     );
   } finally {
-    await Promise.all(results.map((r) => r.client.end()));
+    await Promise.all(results.map((r) => r.client.end().catch(() => {})));
   }
+}
+
+/**
+ * The desired state is worked out in a scratch schema that is rolled back
+ * (src/desired): that needs CREATE on the database, even though nothing is kept.
+ */
+async function checkScratchPrivilege(client: Queryable, database: string): Promise<void> {
+  const { rows } = await client.query(`select current_user as role, current_database() as db, has_database_privilege(current_database(), 'CREATE') as can_create`);
+  if (rows[0].can_create) return;
+  throw new TmError(
+    `Cannot plan database "${database}": role "${rows[0].role}" lacks CREATE on database "${rows[0].db}", which tm plan needs to work out what Prisma would create, in a scratch schema it rolls back (nothing is kept).`,
+    `GRANT CREATE ON DATABASE "${rows[0].db}" TO "${rows[0].role}", or plan as a role that has it.`,
+  );
 }
 
 /** The tenants' models, read on two connections sharing one snapshot when there are enough tenants to gain from it. */

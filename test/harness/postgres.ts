@@ -17,6 +17,14 @@ import { join } from 'node:path';
 export interface TestServer {
   /** Connection string of a superuser on the `postgres` database. */
   adminUrl: string;
+  /** The data directory (pg_hba.conf, postgresql.conf), for tests that reconfigure a server of their own. */
+  dataDir: string;
+  /** `pg_ctl restart -m <mode>`, waiting until it accepts connections again (for fault tests on a dedicated server). */
+  restart(mode?: 'fast' | 'immediate' | 'smart'): void;
+  /** `pg_ctl reload`: re-reads pg_hba.conf and postgresql.conf. */
+  reload(): void;
+  /** Runs a command as the user the server runs as (for files it must own). */
+  runAsServerUser(command: string, args: string[]): void;
   stop(): void;
 }
 
@@ -76,14 +84,21 @@ export async function startThrowawayServer(): Promise<TestServer> {
   const data = join(dir, 'data');
   const port = await freePort();
   runAs(user, join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-  runAs(user, join(bin, 'pg_ctl'), [
-    '-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60',
-    '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`,
-    'start',
-  ]);
+  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
+  runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', serverOptions, 'start']);
   let stopped = false;
   return {
     adminUrl: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    dataDir: data,
+    restart(mode = 'fast') {
+      runAs(user, join(bin, 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-m', mode, '-w', '-t', '60', '-o', serverOptions, 'restart']);
+    },
+    reload() {
+      runAs(user, join(bin, 'pg_ctl'), ['-D', data, 'reload']);
+    },
+    runAsServerUser(command, args) {
+      runAs(user, command, args);
+    },
     stop() {
       if (stopped) return;
       stopped = true;

@@ -95,7 +95,8 @@ describe('tm backups (real binary)', function () {
     const limitedDb = { ...db, url: url.toString(), name: db.name, query: db.query };
     const limited = await project.tm(limitedDb, ['apply', file, '--allow-hazards', 'DATA_LOSS']);
     expect(limited.code, output(limited)).to.equal(1);
-    expect(limited.stderr).to.contain(`Error: Cannot back up before destructive steps: role "${role}" may not create the backup schema tm_backup (CREATE on database).`);
+    // The pre-flight check (src/apply/privileges.ts) names it before anything is written.
+    expect(limited.stderr).to.contain(`role "${role}" lacks a privilege the plan needs:\n  - CREATE on database "${db.name}": to create the backup schema "tm_backup" (backups before destructive steps)`);
     expect(limited.stderr).to.contain(`CREATE SCHEMA "tm_backup" AUTHORIZATION "${role}"`);
     expect(await fingerprints(db, ['bp_1'])).to.deep.equal(before);
 
@@ -103,7 +104,7 @@ describe('tm backups (real binary)', function () {
     await db.query(`create schema tm_backup`);
     const noCreate = await project.tm(limitedDb, ['apply', file, '--allow-hazards', 'DATA_LOSS']);
     expect(noCreate.code, output(noCreate)).to.equal(1);
-    expect(noCreate.stderr).to.contain(`Error: Cannot back up before destructive steps: role "${role}" may not create tables in tm_backup.`);
+    expect(noCreate.stderr).to.contain(`  - CREATE on schema "tm_backup": to create tables in the backup schema "tm_backup" (backups before destructive steps)`);
     expect(noCreate.stderr).to.contain(`GRANT CREATE ON SCHEMA "tm_backup" TO "${role}"`);
     expect(await fingerprints(db, ['bp_1'])).to.deep.equal(before);
     await db.query(`grant create, usage on schema tm_backup to ${role}`);

@@ -68,6 +68,9 @@ export class PlanCommand extends TmCommand {
       writePlan(path, plan);
       const shown = relative(process.cwd(), path) || path;
       this.context.stdout.write(`\nSaved the plan to ${shown}\nApply it with: tm apply ${shown}\n`);
+      // Privileges tm apply will need, checked now as the same role (a warning: another role may apply it).
+      const { planPrivilegeWarnings } = await import('../../apply/privileges.js');
+      for (const warning of await planPrivilegeWarnings(plan, project.config, project.env)) this.context.stderr.write(warning + '\n');
       const { GATED_HAZARDS } = await import('../../plan/policy.js');
       const gated = plan.summary.hazards.filter((h) => GATED_HAZARDS.includes(h));
       if (gated.length) {
