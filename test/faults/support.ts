@@ -90,6 +90,7 @@ export async function waitForNoTmSessions(query: Queryable, database: string, ti
 /** Fingerprints of schemas, read in one snapshot ('absent' for a schema that does not exist). */
 export async function fingerprintsOf(url: string, schemas: string[]): Promise<Map<string, string>> {
   const client = new pg.Client({ connectionString: url });
+  client.on('error', () => {});
   await client.connect();
   try {
     const models = await introspectSnapshot(client, schemas);
