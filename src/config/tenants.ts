@@ -87,7 +87,13 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
     throw new TmError(`${at(syntaxError.pos[0])}: ${redactUrls(syntaxError.message.split('\n')[0])}`, 'Fix the YAML syntax and run `tm validate` again.');
   }
 
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // The yaml library refuses documents whose aliases expand without bound ("billion laughs").
+    throw new TmError(`${shown}: ${(error as Error).message}`, 'tenants.yaml needs no YAML aliases (*name): write the values out.');
+  }
   if (data === null || data === undefined) {
     throw new TmError(`${shown}:1:1: the file is empty`, 'List your databases under `databases:` (see the README).');
   }
@@ -226,7 +232,7 @@ function describe(error: ErrorObject): { message: string; hint?: string } {
     case 'type': {
       if (error.schemaPath.endsWith('/else/type')) return { message: `${field} must be a schema name or a mapping { schema, labels }` };
       const expected = { object: 'a mapping (key: value)', array: 'a list', string: 'a string' }[String(error.params.type)] ?? `a ${String(error.params.type).replace(/,/g, ' or ')}`;
-      return { message: `${field} must be ${expected}` };
+      return { message: `${field || 'the file'} must be ${expected}` };
     }
     case 'enum':
       return { message: `${field} "${String(error.data)}" is not one of ${((error.params.allowedValues as unknown[]) ?? []).join(', ')}` };

@@ -73,6 +73,7 @@ export async function loadPrismaSchema(projectDir: string): Promise<LoadedSchema
   checkUniqueNames(blocks);
   const problems = validatePrismaFiles(files.map((file) => [file.path, file.content]));
   if (problems.length > 0) throw prismaProblemError(problems);
+  checkDatabaseNames(blocks);
 
   const mergedText = mergeFiles(files);
   const mergedProblems = validatePrismaFiles([['merged.prisma', mergedText]]);
@@ -265,6 +266,84 @@ function checkUniqueNames(blocks: PlacedBlock[]): void {
       );
     }
     seen.set(block.name, block);
+  }
+}
+
+/** PostgreSQL cuts identifiers at 63 bytes (NAMEDATALEN - 1). */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/**
+ * Names the database objects get (model and field names, @@map, @map and
+ * map: arguments, enum values) that tm refuses: a double quote in a name or
+ * a single quote in an enum value (Prisma renders them without escaping, so
+ * the SQL would break out of its quotes), and names over 63 bytes (PostgreSQL
+ * would silently cut them, so two could become one).
+ */
+function checkDatabaseNames(blocks: PlacedBlock[]): void {
+  const models = new Set(blocks.filter((b) => b.kind === 'model' || b.kind === 'view' || b.kind === 'type').map((b) => b.name));
+  const lineOf = (node: unknown, fallback: number) => (node as { location?: { startLine?: number } })?.location?.startLine ?? fallback;
+  const stringArg = (value: unknown): string | null => (typeof value === 'string' && value.startsWith('"') ? unquote(value) : null);
+  /** The string of @map("x") / @@map("x") / map: "x" among an attribute list. */
+  const mapped = (attributes: unknown[] | undefined): { name: string; node: unknown }[] =>
+    (attributes ?? []).flatMap((a) => {
+      const attr = a as { type?: string; name?: string; args?: { value: unknown }[] };
+      if (attr.type !== 'attribute') return [];
+      return (attr.args ?? []).flatMap((arg) => {
+        const v = arg.value as { type?: string; key?: string; value?: unknown } | string;
+        if (attr.name === 'map' && typeof v === 'string') {
+          const name = stringArg(v);
+          return name === null ? [] : [{ name, node: attr }];
+        }
+        if (typeof v === 'object' && v?.type === 'keyValue' && v.key === 'map') {
+          const name = stringArg(v.value);
+          return name === null ? [] : [{ name, node: attr }];
+        }
+        return [];
+      });
+    });
+  const check = (block: PlacedBlock, node: unknown, name: string, what: string, literal = false) => {
+    const where = `${block.file}:${lineOf(node, block.line)}`;
+    const quote = literal ? "'" : '"';
+    if (name.includes(quote) || name.includes('\0')) {
+      throw new TmError(
+        `${where}: ${what} ${JSON.stringify(name)} contains a ${literal ? 'single' : 'double'} quote, which Prisma's SQL does not escape`,
+        'Rename it without quotes: tm refuses names that would break out of the SQL they are written into.',
+      );
+    }
+    const bytes = Buffer.byteLength(name);
+    if (bytes > MAX_IDENTIFIER_BYTES) {
+      const cut = Buffer.from(name).subarray(0, MAX_IDENTIFIER_BYTES).toString('utf8').replace(/\uFFFD+$/, '');
+      throw new TmError(
+        `${where}: ${what} ${JSON.stringify(name)} is ${bytes} bytes; PostgreSQL cuts names at ${MAX_IDENTIFIER_BYTES} bytes, so it would be created as ${JSON.stringify(cut)}`,
+        'Choose a shorter name (or map it to one with @map / @@map / map:).',
+      );
+    }
+  };
+  for (const block of blocks) {
+    if (block.kind === 'model' || block.kind === 'view') {
+      const properties = ((block.block as { properties?: unknown[] }).properties ?? []) as { type?: string; name?: string; fieldType?: unknown; attributes?: unknown[] }[];
+      const blockAttributes = properties.filter((p) => p.type === 'attribute');
+      const tableMap = mapped(blockAttributes).find((m) => (m.node as { name?: string }).name === 'map');
+      check(block, tableMap?.node ?? block.block, tableMap?.name ?? block.name, tableMap ? 'the table name (@@map)' : `model ${block.name}'s table name`);
+      for (const m of mapped(blockAttributes)) if (m !== tableMap) check(block, m.node, m.name, 'the name (map:)');
+      for (const field of properties.filter((p) => p.type === 'field')) {
+        const fieldMaps = mapped(field.attributes);
+        const column = fieldMaps.find((m) => (m.node as { name?: string }).name === 'map');
+        // A relation field has no column: only its constraint name (map:) reaches the database.
+        const isRelation = typeof field.fieldType === 'string' && models.has(field.fieldType);
+        if (!isRelation) check(block, column?.node ?? field, column?.name ?? field.name!, column ? 'the column name (@map)' : `field ${block.name}.${field.name}'s column name`);
+        for (const m of fieldMaps) if (m !== column) check(block, m.node, m.name, 'the name (map:)');
+      }
+    }
+    if (block.kind === 'enum') {
+      const enumerators = ((block.block as { enumerators?: unknown[] }).enumerators ?? []) as { type?: string; name?: string; attributes?: unknown[] }[];
+      const typeMap = mapped(enumerators.filter((e) => e.type === 'attribute')).find((m) => (m.node as { name?: string }).name === 'map');
+      check(block, typeMap?.node ?? block.block, typeMap?.name ?? block.name, typeMap ? 'the enum type name (@@map)' : `enum ${block.name}'s type name`);
+      for (const value of enumerators.filter((e) => e.type === 'enumerator')) {
+        const valueMap = mapped(value.attributes)[0];
+        check(block, valueMap?.node ?? value, valueMap?.name ?? value.name!, `the value of enum ${block.name}`, true);
+      }
+    }
   }
 }
 

@@ -1,0 +1,103 @@
+/**
+ * Splits a script into statements the way PostgreSQL's lexer would: a `;`
+ * ends a statement unless it is inside a string ('…', E'…' with backslash
+ * escapes), a quoted identifier ("…"), a dollar-quoted string ($tag$…$tag$)
+ * or a comment (-- to the end of the line, nested /* … *\/). Comments and
+ * blank statements are dropped; each statement comes back trimmed.
+ *
+ * Used to run Prisma's rendered SQL one statement at a time over the extended
+ * protocol, where the server itself refuses a query string holding more than
+ * one statement: if this splitter ever disagrees with the server, the
+ * statement fails instead of running something unchecked.
+ */
+export function splitStatements(script: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let i = 0;
+  const n = script.length;
+  const isIdentChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
+  const push = () => {
+    const text = current.trim();
+    if (text) out.push(text);
+    current = '';
+  };
+  while (i < n) {
+    const c = script[i];
+    const next = script[i + 1];
+    if (c === '-' && next === '-') {
+      // A line comment: dropped (kept as a newline so tokens do not merge).
+      while (i < n && script[i] !== '\n') i++;
+      current += '\n';
+      continue;
+    }
+    if (c === '/' && next === '*') {
+      let depth = 0;
+      do {
+        if (script[i] === '/' && script[i + 1] === '*') {
+          depth++;
+          i += 2;
+        } else if (script[i] === '*' && script[i + 1] === '/') {
+          depth--;
+          i += 2;
+        } else i++;
+      } while (i < n && depth > 0);
+      current += ' ';
+      continue;
+    }
+    if (c === "'") {
+      // E'…' (and e'…') strings take backslash escapes; others double the quote.
+      const escapes = /[eE]/.test(script[i - 1] ?? '') && !isIdentChar(script[i - 2]);
+      let j = i + 1;
+      for (; j < n; j++) {
+        if (escapes && script[j] === '\\') {
+          j++;
+          continue;
+        }
+        if (script[j] === "'") {
+          if (script[j + 1] === "'") {
+            j++;
+            continue;
+          }
+          break;
+        }
+      }
+      current += script.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (c === '"') {
+      let j = i + 1;
+      for (; j < n; j++) {
+        if (script[j] === '"') {
+          if (script[j + 1] === '"') {
+            j++;
+            continue;
+          }
+          break;
+        }
+      }
+      current += script.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (c === '$' && !isIdentChar(script[i - 1])) {
+      const tag = /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.exec(script.slice(i));
+      if (tag) {
+        const end = script.indexOf(tag[0], i + tag[0].length);
+        const stop = end === -1 ? n : end + tag[0].length;
+        current += script.slice(i, stop);
+        i = stop;
+        continue;
+      }
+    }
+    if (c === ';') {
+      push();
+      i++;
+      continue;
+    }
+    current += c;
+    i++;
+  }
+  push();
+  return out;
+}
