@@ -42,6 +42,9 @@ export function stripSchemaQualifier(text: string, prefix: string): string {
 }
 
 type CatalogRows = Record<CatalogPart, any[]>;
+
+/** Up to this many schemas, an introspection is one statement (see readCatalog). */
+const ONE_STATEMENT_UP_TO = 20;
 const ALL_PARTS = Object.keys(Q.CATALOG_PARTS) as CatalogPart[];
 
 /** Runs some of the catalog queries on one connection, inside the caller's transaction. */
@@ -49,10 +52,19 @@ async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[
   // Printed expressions must qualify every tenant object (see queries.ts). Local to the caller's transaction.
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
   try {
-    // A named statement: a connection that introspects one schema after another
+    // Named statements: a connection that introspects one schema after another
     // (the applier) plans the catalog query once instead of every time.
-    const { rows } = await db.query({ name: `tm_catalog_${parts.map((p) => p.slice(0, 3)).join('')}`, text: Q.catalogQuery(parts), values: [schemas] });
-    return rows[0] as Partial<CatalogRows>;
+    if (schemas.length <= ONE_STATEMENT_UP_TO) {
+      // Few schemas: round trips dominate, so every part in one statement.
+      const { rows } = await db.query({ name: `tm_catalog_${parts.map((p) => p.slice(0, 3)).join('')}`, text: Q.catalogQuery(parts), values: [schemas] });
+      return rows[0] as Partial<CatalogRows>;
+    }
+    // Many schemas: building JSON costs the server more than sending rows; one statement per part.
+    const out: Partial<CatalogRows> = {};
+    for (const part of parts) {
+      out[part] = (await db.query({ name: `tm_catalog_${part}`, text: Q.catalogPartQuery(part), values: [schemas] })).rows;
+    }
+    return out;
   } finally {
     await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
   }

@@ -171,3 +171,8 @@ export function catalogQuery(parts: CatalogPart[]): string {
   const columns = parts.map((part) => `(select coalesce(json_agg(x), '[]'::json) from (${CATALOG_PARTS[part]}) x) as ${part}`);
   return `with ${WANTED}\nselect ${columns.join(',\n')}`;
 }
+
+/** One part on its own: its rows as rows. */
+export function catalogPartQuery(part: CatalogPart): string {
+  return `with ${WANTED}\n${CATALOG_PARTS[part]}`;
+}
