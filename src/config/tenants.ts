@@ -15,7 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { schemaValidator } from './jsonSchema.js';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
@@ -77,12 +77,13 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
   }
 
   const lineCounter = new LineCounter();
-  const doc = parseDocument(readFileSync(absolute, 'utf8'), { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys is checked below: the library's own check compares every key with every other (minutes for a big file).
+  const doc = parseDocument(readFileSync(absolute, 'utf8'), { lineCounter, prettyErrors: false, uniqueKeys: false });
   const at = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return `${shown}:${line}:${col}`;
   };
-  const syntaxError = doc.errors[0];
+  const syntaxError = doc.errors[0] ?? duplicateKey(doc);
   if (syntaxError) {
     throw new TmError(`${at(syntaxError.pos[0])}: ${redactUrls(syntaxError.message.split('\n')[0])}`, 'Fix the YAML syntax and run `tm validate` again.');
   }
@@ -276,7 +277,7 @@ function offsetOf(doc: Document, error: ErrorObject): number {
   if (error.keyword === 'additionalProperties') {
     const key = String(error.params.additionalProperty);
     const container = nodeAt(doc, segments).node;
-    const pair = isMap(container) ? container.items.find((item) => isScalar(item.key) && String(item.key.value) === key) : undefined;
+    const pair = isMap(container) ? pairByKey(container, key) : undefined;
     if (pair && isScalar(pair.key) && pair.key.range) return pair.key.range[0];
   }
   if (error.keyword === 'required') return nodeAt(doc, segments).keyOffset;
@@ -294,7 +295,7 @@ function nodeAt(doc: Document, segments: Array<string | number>): { node: unknow
   let keyOffset = rangeStart(node) ?? 0;
   for (const segment of segments) {
     if (isMap(node)) {
-      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = pairByKey(node, String(segment));
       if (!pair) break;
       keyOffset = rangeStart(pair.key) ?? keyOffset;
       node = pair.value;
@@ -306,6 +307,43 @@ function nodeAt(doc: Document, segments: Array<string | number>): { node: unknow
     }
   }
   return { node, offset: rangeStart(node) ?? keyOffset, keyOffset };
+}
+
+/** The first key repeated in a mapping, as the yaml library reports one (`Map keys must be unique`), found in linear time. */
+function duplicateKey(doc: Document): { pos: [number, number]; message: string } | undefined {
+  let found: { pos: [number, number]; message: string } | undefined;
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const item of map.items) {
+        const key = isScalar(item.key) ? item.key.value : item.key;
+        if (seen.has(key)) {
+          const start = rangeStart(item.key) ?? 0;
+          found = { pos: [start, start + 1], message: 'Map keys must be unique' };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * A mapping's pair by key, through an index built once per mapping: a file
+ * with 300,000 unknown keys has as many errors to place, and a linear search
+ * for each took minutes.
+ */
+const pairIndexes = new WeakMap<object, Map<string, Pair>>();
+function pairByKey(map: YAMLMap, key: string): Pair | undefined {
+  let index = pairIndexes.get(map);
+  if (!index) {
+    index = new Map();
+    for (const item of map.items) if (isPair(item) && isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
+    pairIndexes.set(map, index);
+  }
+  return index.get(key);
 }
 
 function rangeStart(node: unknown): number | undefined {

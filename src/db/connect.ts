@@ -55,7 +55,16 @@ export async function connect(target: DatabaseTarget, purpose: string): Promise<
   } catch (error) {
     throw isTmError(error) ? error : connectionError(target.config.name, error);
   }
-  const client = new pg.Client({ connectionString: target.url, application_name: `tm ${purpose}` });
+  let client: pg.Client;
+  try {
+    client = new pg.Client({ connectionString: target.url, application_name: `tm ${purpose}` });
+  } catch (error) {
+    // pg parses the string here (a TypeError "Invalid URL"): say which variable holds it, never its value.
+    throw new TmError(
+      `Cannot connect to database "${target.config.name}": the connection string in ${target.config.urlEnv} is not valid (${(error as Error).message})`,
+      `Set ${target.config.urlEnv} to a connection string such as postgresql://user:password@host:5432/database.`,
+    );
+  }
   // A dropped connection must surface as an error on the query in flight, not crash the process.
   client.on('error', () => {});
   try {
