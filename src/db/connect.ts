@@ -56,13 +56,20 @@ export async function connect(target: DatabaseTarget, purpose: string): Promise<
     throw isTmError(error) ? error : connectionError(target.config.name, error);
   }
   let client: pg.Client;
+  if (!/^([a-z][a-z0-9+.-]*:|\/)/i.test(target.url)) {
+    // pg reads anything else as a path relative to a host named "base" ("getaddrinfo ENOTFOUND base").
+    throw new TmError(
+      `Cannot connect to database "${target.config.name}": the connection string in ${target.config.urlEnv} is not a URL (libpq's key=value form is not supported)`,
+      `Set ${target.config.urlEnv} to a URL such as postgresql://app@db.example.com:5432/app (a password goes URL-encoded after the user name and a colon).`,
+    );
+  }
   try {
     client = new pg.Client({ connectionString: target.url, application_name: `tm ${purpose}` });
   } catch (error) {
     // pg parses the string here (a TypeError "Invalid URL"): say which variable holds it, never its value.
     throw new TmError(
       `Cannot connect to database "${target.config.name}": the connection string in ${target.config.urlEnv} is not valid (${(error as Error).message})`,
-      `Set ${target.config.urlEnv} to a connection string such as postgresql://user:password@host:5432/database.`,
+      `Set ${target.config.urlEnv} to a URL such as postgresql://app@db.example.com:5432/app (a password goes URL-encoded after the user name and a colon).`,
     );
   }
   // A dropped connection must surface as an error on the query in flight, not crash the process.
