@@ -167,7 +167,7 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
 }
 
 /** Schemas read per round of catalog queries: bounds the rows held in memory at once. */
-const SNAPSHOT_BATCH = 2500;
+const SNAPSHOT_BATCH = 1000;
 
 /**
  * Introspects in one consistent snapshot (REPEATABLE READ, read only): every
