@@ -28,9 +28,13 @@ export async function loadSchemaText(text: string): Promise<LoadedSchema> {
   }
 }
 
-/** multiSchema (`schemas = [...]`, `@@schema`) pins models to fixed named schemas: a tm tenant is one schema. */
-export function multiSchemaReason(schema: LoadedSchema): string | undefined {
-  if (schema.datasource.schemas?.length || /@@schema\s*\(/.test(schema.mergedText)) {
+/**
+ * multiSchema (`schemas = [...]`, `@@schema`) pins models to fixed named
+ * schemas: a tm tenant is one schema, and tm refuses such a schema when it
+ * loads it (src/schema/load.ts), so the case is out of scope, read from the text.
+ */
+export function multiSchemaReason(text: string): string | undefined {
+  if (/^\s*schemas\s*=/m.test(text) || /@@schema\s*\(/.test(text)) {
     return 'multiSchema: the datasource lists schemas and models are pinned to them with @@schema; a tm tenant is one schema';
   }
   return undefined;

@@ -42,9 +42,9 @@ export async function runCase(c: PrismaEnginesCase, adminUrl: string): Promise<C
   const started = performance.now();
   const result = (outcome: CaseResult['outcome'], reason?: string): CaseResult => ({ corpus: CORPUS, id: c.id, outcome, reason, ms: Math.round(performance.now() - started) });
   try {
-    const schema = await loadSchemaText(c.prisma);
-    const multi = multiSchemaReason(schema);
+    const multi = multiSchemaReason(c.prisma);
     if (multi) return result('out-of-scope', multi);
+    const schema = await loadSchemaText(c.prisma);
     const db = await createScratchDatabase(adminUrl, 'pe');
     try {
       return await withClient(db.url, async (client) => {
