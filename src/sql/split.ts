@@ -44,38 +44,10 @@ export function splitStatements(script: string): string[] {
       current += ' ';
       continue;
     }
-    if (c === "'") {
-      // E'…' (and e'…') strings take backslash escapes; others double the quote.
-      const escapes = /[eE]/.test(script[i - 1] ?? '') && !isIdentChar(script[i - 2]);
-      let j = i + 1;
-      for (; j < n; j++) {
-        if (escapes && script[j] === '\\') {
-          j++;
-          continue;
-        }
-        if (script[j] === "'") {
-          if (script[j + 1] === "'") {
-            j++;
-            continue;
-          }
-          break;
-        }
-      }
-      current += script.slice(i, j + 1);
-      i = j + 1;
-      continue;
-    }
-    if (c === '"') {
-      let j = i + 1;
-      for (; j < n; j++) {
-        if (script[j] === '"') {
-          if (script[j + 1] === '"') {
-            j++;
-            continue;
-          }
-          break;
-        }
-      }
+    if (c === "'" || c === '"') {
+      // E'…' (and e'…') strings take backslash escapes; everything quoted doubles its quote.
+      const escapes = c === "'" && /[eE]/.test(script[i - 1] ?? '') && !isIdentChar(script[i - 2]);
+      const j = closingQuote(script, i, escapes);
       current += script.slice(i, j + 1);
       i = j + 1;
       continue;
@@ -100,4 +72,24 @@ export function splitStatements(script: string): string[] {
   }
   push();
   return out;
+}
+
+/** Where the quoted text starting at `start` ends (its closing quote; a doubled quote is part of the text), or the end of the script. */
+function closingQuote(script: string, start: number, backslashEscapes: boolean): number {
+  const quote = script[start];
+  let j = start + 1;
+  for (; j < script.length; j++) {
+    if (backslashEscapes && script[j] === '\\') {
+      j++;
+      continue;
+    }
+    if (script[j] === quote) {
+      if (script[j + 1] === quote) {
+        j++;
+        continue;
+      }
+      break;
+    }
+  }
+  return j;
 }

@@ -16,24 +16,12 @@ import { runTm, type TmResult } from '../harness/cli.js';
 import { startThrowawayServer, type TestServer } from '../harness/postgres.js';
 import { DATASOURCE_BLOCK, fleetProject, output, removeFleetProjects, type FleetProject } from '../support/fleet.js';
 import { figures } from './figures.js';
-import { expectClean, sleep, startTm } from './support.js';
+import { expectClean, NOTES, NOTES_CHANGED, sleep, startTm } from './support.js';
 
 const ROLE = 'tm_secret_app';
 const PASSWORD = 'p@ss/w:rd%S3cr3t-zQx9';
 const ENV = 'APP_DATABASE_URL';
 
-const NOTES = `model Note {
-  id     Int     @id @default(autoincrement())
-  title  String
-  legacy String?
-}
-`;
-const NOTES_CHANGED = `model Note {
-  id    Int     @id @default(autoincrement())
-  title String
-  body  String?
-}
-`;
 
 describe('faults: secrets never leak (password auth on a server of its own)', function () {
   this.timeout(300_000);

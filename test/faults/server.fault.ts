@@ -25,20 +25,10 @@ import {
   startTm,
   waitForNoTmSessions,
   type OwnDatabase,
+  NOTES,
+  NOTES_CHANGED,
 } from './support.js';
 
-const NOTES = `model Note {
-  id     Int     @id @default(autoincrement())
-  title  String
-  legacy String?
-}
-`;
-const NOTES_CHANGED = `model Note {
-  id    Int     @id @default(autoincrement())
-  title String
-  body  String?
-}
-`;
 const NOTES_MORE = `model Note {
   id    Int     @id @default(autoincrement())
   title String

@@ -234,3 +234,17 @@ export async function queryWhenUp(db: Queryable, text: string, values?: unknown[
     }
   }
 }
+
+/** A one-model Prisma schema (with a column to drop) and the same model changed: the fault tests' fleet. */
+export const NOTES = `model Note {
+  id     Int     @id @default(autoincrement())
+  title  String
+  legacy String?
+}
+`;
+export const NOTES_CHANGED = `model Note {
+  id    Int     @id @default(autoincrement())
+  title String
+  body  String?
+}
+`;
