@@ -7,7 +7,7 @@
  * owned by someone else, a tablespace whose directory cannot be written).
  * Each time: a clear message, exit 1, and every tenant wholly before or after.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -121,6 +121,14 @@ describe('faults: the server under tm (a dedicated throwaway server)', function 
     return counts;
   }
 
+  /** Writes the changed Prisma file, runs `tm plan` into <name>.plan.json and returns the plan it wrote. */
+  async function planTo(db: OwnDatabase, project: FleetProject, prisma: string, name: string, options: string[] = []): Promise<any> {
+    project.writePrisma('notes.prisma', prisma);
+    const planned = await project.tm(db as any, ['plan', '--no-sql', ...options, '--name', name, '-o', `${name}.plan.json`]);
+    expect(planned.code, output(planned)).to.equal(0);
+    return JSON.parse(readFileSync(path.join(project.dir, `${name}.plan.json`), 'utf8'));
+  }
+
   async function waitForHistory(db: OwnDatabase, planId: string, n: number, running: { finished(): boolean; output: string }): Promise<void> {
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -138,10 +146,7 @@ describe('faults: the server under tm (a dedicated throwaway server)', function 
     const db = await database('tm_fault_restart');
     const schemas = tenantNames('rs', 80);
     const project = await notesFleet(db, schemas);
-    project.writePrisma('notes.prisma', NOTES_CHANGED);
-    const planned = await project.tm(db as any, ['plan', '--no-sql', '--name', 'restart', '-o', 'restart.plan.json']);
-    expect(planned.code, output(planned)).to.equal(0);
-    const plan = JSON.parse((await import('node:fs')).readFileSync(path.join(project.dir, 'restart.plan.json'), 'utf8'));
+    const plan = await planTo(db, project, NOTES_CHANGED, 'restart');
     const expected = await noteData(db, schemas, plan.id);
 
     const run = startTm(['apply', '--parallelism', '2', '--allow-hazards', 'DATA_LOSS', 'restart.plan.json'], { cwd: project.dir, env: { [DB_ENV]: db.url } });
@@ -173,10 +178,7 @@ describe('faults: the server under tm (a dedicated throwaway server)', function 
     const db = await database('tm_fault_lockconn');
     const schemas = tenantNames('lk', 60);
     const project = await notesFleet(db, schemas);
-    project.writePrisma('notes.prisma', NOTES_CHANGED);
-    const planned = await project.tm(db as any, ['plan', '--no-sql', '--name', 'lockconn', '-o', 'lockconn.plan.json']);
-    expect(planned.code, output(planned)).to.equal(0);
-    const plan = JSON.parse((await import('node:fs')).readFileSync(path.join(project.dir, 'lockconn.plan.json'), 'utf8'));
+    const plan = await planTo(db, project, NOTES_CHANGED, 'lockconn');
 
     const run = startTm(['apply', '--parallelism', '1', '--allow-hazards', 'DATA_LOSS', 'lockconn.plan.json'], { cwd: project.dir, env: { [DB_ENV]: db.url } });
     await waitForHistory(db, plan.id, 5, run);
@@ -205,10 +207,7 @@ describe('faults: the server under tm (a dedicated throwaway server)', function 
     const db = await database('tm_fault_workers');
     const schemas = tenantNames('wk', 60);
     const project = await notesFleet(db, schemas);
-    project.writePrisma('notes.prisma', NOTES_MORE);
-    const planned = await project.tm(db as any, ['plan', '--no-sql', '--name', 'workers', '-o', 'workers.plan.json']);
-    expect(planned.code, output(planned)).to.equal(0);
-    const plan = JSON.parse((await import('node:fs')).readFileSync(path.join(project.dir, 'workers.plan.json'), 'utf8'));
+    const plan = await planTo(db, project, NOTES_MORE, 'workers');
 
     const run = startTm(['apply', '--parallelism', '2', '--allow-hazards', 'DATA_LOSS', 'workers.plan.json'], { cwd: project.dir, env: { [DB_ENV]: db.url } });
     await waitForHistory(db, plan.id, 8, run);
@@ -265,10 +264,7 @@ describe('faults: the server under tm (a dedicated throwaway server)', function 
     const db = await database('tm_fault_locked');
     const schemas = ['lt_a', 'lt_b', 'lt_c'];
     const project = await notesFleet(db, schemas);
-    project.writePrisma('notes.prisma', NOTES_MORE.replace('legacy', 'legacy'));
-    const planned = await project.tm(db as any, ['plan', '--no-sql', '--lock-timeout', '200ms', '--name', 'locked', '-o', 'locked.plan.json']);
-    expect(planned.code, output(planned)).to.equal(0);
-    const plan = JSON.parse((await import('node:fs')).readFileSync(path.join(project.dir, 'locked.plan.json'), 'utf8'));
+    const plan = await planTo(db, project, NOTES_MORE, 'locked', ['--lock-timeout', '200ms']);
     expect(plan.settings.lockTimeoutMs).to.equal(200);
     const beforeB = (await fingerprintsOf(db.url, ['lt_b'])).get('lt_b');
     const dataB = await noteData(db, ['lt_b'], null);
