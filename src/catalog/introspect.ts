@@ -12,7 +12,7 @@ import {
 import * as Q from './queries.js';
 import type { CatalogPart } from './queries.js';
 import { quoteLiteral } from '../sql/quote.js';
-import { fingerprint } from './fingerprint.js';
+import { canonicalJson, fingerprint } from './fingerprint.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   p: 'primary key',
@@ -47,11 +47,23 @@ type CatalogRows = Record<CatalogPart, any[]>;
 const ONE_STATEMENT_UP_TO = 20;
 const ALL_PARTS = Object.keys(Q.CATALOG_PARTS) as CatalogPart[];
 
-/** Runs some of the catalog queries on one connection, inside the caller's transaction. */
-async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[]): Promise<Partial<CatalogRows>> {
-  // Printed expressions must qualify every tenant object (see queries.ts). Local to the caller's transaction.
+/**
+ * Runs `read` with search_path set to pg_catalog only, local to the caller's
+ * transaction: printed expressions then qualify every tenant object (see
+ * queries.ts), which introspection relies on.
+ */
+async function withCatalogSearchPath<T>(db: Queryable, read: () => Promise<T>): Promise<T> {
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
   try {
+    return await read();
+  } finally {
+    await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
+  }
+}
+
+/** Runs some of the catalog queries on one connection, inside the caller's transaction. */
+async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[]): Promise<Partial<CatalogRows>> {
+  return withCatalogSearchPath(db, async () => {
     // Named statements: a connection that introspects one schema after another
     // (the applier) plans the catalog query once instead of every time.
     if (schemas.length <= ONE_STATEMENT_UP_TO) {
@@ -65,9 +77,7 @@ async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[
       out[part] = (await db.query({ name: `tm_catalog_${part}`, text: Q.catalogPartQuery(part), values: [schemas] })).rows;
     }
     return out;
-  } finally {
-    await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
-  }
+  });
 }
 
 /** Models of the wanted schemas that exist; a schema that does not exist is absent from the map. */
@@ -169,6 +179,15 @@ function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
 /** Schemas read per round of catalog queries: bounds the rows held in memory at once. */
 const SNAPSHOT_BATCH = 1000;
 
+/** From this many schemas on, schemas are first grouped by signature (see readByState). */
+const GROUP_FROM = 50;
+
+/** How the catalog parts are shared between two connections: about the same work on each. */
+const PARTS_BY_CONNECTION: CatalogPart[][] = [
+  ['schemas', 'columns', 'sequences'],
+  ['constraints', 'indexes', 'enums', 'views'],
+];
+
 /**
  * Introspects in one consistent snapshot (REPEATABLE READ, read only): every
  * query sees the same catalog even while other sessions change it. With a
@@ -176,13 +195,11 @@ const SNAPSHOT_BATCH = 1000;
  * share the snapshot (pg_export_snapshot, as pg_dump does): the server reads
  * the catalog on two cores.
  *
- * A large fleet is read in batches of SNAPSHOT_BATCH schemas, and tenants in
- * the same state share one model object (same fingerprint), so memory grows
- * with the number of distinct states, not of tenants. Models are read-only.
+ * Tenants in the same state share one model object, so memory grows with the
+ * number of distinct states, not of tenants. Models are read-only.
  */
 export async function introspectSnapshot(client: Queryable, schemas: string[], second?: Queryable): Promise<Map<string, SchemaModel>> {
-  const models = new Map<string, SchemaModel>();
-  if (schemas.length === 0) return models;
+  if (schemas.length === 0) return new Map();
   const open = [client];
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
@@ -192,35 +209,92 @@ export async function introspectSnapshot(client: Queryable, schemas: string[], s
       open.push(second);
       await second.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot[0].id)}`);
     }
-    const shared = new Map<string, SchemaModel>();
-    for (let from = 0; from < schemas.length; from += SNAPSHOT_BATCH) {
-      const batch = schemas.slice(from, from + SNAPSHOT_BATCH);
-      let rows: Partial<CatalogRows>;
-      if (second) {
-        const [a, b] = await Promise.all([
-          readCatalog(client, batch, ['schemas', 'columns', 'sequences']),
-          readCatalog(second, batch, ['constraints', 'indexes', 'enums', 'views']),
-        ]);
-        rows = { ...a, ...b };
-      } else {
-        rows = await readCatalog(client, batch, ALL_PARTS);
-      }
-      for (const [schema, model] of buildModels(rows as CatalogRows)) {
-        const fp = fingerprint(model);
-        const same = shared.get(fp);
-        if (same) models.set(schema, same);
-        else {
-          shared.set(fp, model);
-          models.set(schema, model);
-        }
-      }
-    }
+    const models = schemas.length < GROUP_FROM ? await readModels(open, schemas) : await readByState(open, schemas);
     for (const db of open) await db.query('COMMIT');
     return models;
   } catch (error) {
     for (const db of open) await db.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Every row of these schemas, read in batches of SNAPSHOT_BATCH, the parts
+ * shared between the connections; equal models are made one object.
+ */
+async function readModels(connections: Queryable[], schemas: string[]): Promise<Map<string, SchemaModel>> {
+  const models = new Map<string, SchemaModel>();
+  const byFingerprint = new Map<string, SchemaModel>();
+  for (let from = 0; from < schemas.length; from += SNAPSHOT_BATCH) {
+    const batch = schemas.slice(from, from + SNAPSHOT_BATCH);
+    const parts = connections.length > 1 ? PARTS_BY_CONNECTION : [ALL_PARTS];
+    const read = await Promise.all(parts.map((some, i) => readCatalog(connections[i], batch, some)));
+    for (const [schema, model] of buildModels(Object.assign({}, ...read) as CatalogRows)) {
+      const fp = fingerprint(model);
+      if (!byFingerprint.has(fp)) byFingerprint.set(fp, model);
+      models.set(schema, byFingerprint.get(fp)!);
+    }
+  }
+  return models;
+}
+
+/**
+ * A large fleet, read by state: first one short row per schema, its
+ * signature (a digest the server computes of the schema's catalog rows, see
+ * signatureQuery), then every row of one schema per distinct signature only.
+ * The others get that schema's model: equal signatures mean the same rows but
+ * for the schema's own qualifier, at the same places.
+ *
+ * That is the same model when the model contains no trace of the qualifier,
+ * which is checked on the schema read (a qualifier left in a name or after an
+ * identifier character would be one): when the check fails, every schema of
+ * that signature is read in full. So is a schema whose qualifier could
+ * overlap itself in a text (a '.' inside its name).
+ */
+async function readByState(connections: Queryable[], schemas: string[]): Promise<Map<string, SchemaModel>> {
+  const signatures = await readSignatures(connections, schemas);
+  const bySignature = new Map<string, { schema: string; prefix: string }[]>();
+  const alone: string[] = [];
+  for (const [schema, { prefix, signature }] of signatures) {
+    if (prefix.indexOf('.') !== prefix.length - 1) alone.push(schema);
+    else bySignature.set(signature, [...(bySignature.get(signature) ?? []), { schema, prefix }]);
+  }
+  const read = await readModels(connections, [...[...bySignature.values()].map((same) => same[0].schema), ...alone]);
+  const models = new Map<string, SchemaModel>(alone.map((schema) => [schema, read.get(schema)!]));
+  const readInFull: string[] = [];
+  for (const same of bySignature.values()) {
+    const model = read.get(same[0].schema)!;
+    // The qualifier as it appears inside a JSON string.
+    const qualifier = JSON.stringify(same[0].prefix).slice(1, -1);
+    if (same.length > 1 && canonicalJson(model).includes(qualifier)) {
+      readInFull.push(...same.slice(1).map((s) => s.schema));
+      models.set(same[0].schema, model);
+      continue;
+    }
+    for (const { schema } of same) models.set(schema, model);
+  }
+  for (const [schema, model] of await readModels(connections, readInFull)) models.set(schema, model);
+  return models;
+}
+
+/**
+ * Each existing schema's quoted qualifier and signature. The fleet is split
+ * between the connections rather than the parts: every part of a schema
+ * shares one reading of its relations, and the halves cost the same.
+ */
+export async function readSignatures(connections: Queryable[], schemas: string[]): Promise<Map<string, { prefix: string; signature: string }>> {
+  const { rows: catalogs } = await connections[0].query(Q.CATALOG_COLUMNS);
+  const catalogColumns = Object.fromEntries(catalogs.map((row) => [row.catalog, { columns: row.columns, nodeTrees: row.node_trees ?? [] }]));
+  const query = Q.signatureQuery(ALL_PARTS, catalogColumns as Q.CatalogColumns);
+  const share = Math.ceil(schemas.length / connections.length);
+  const read = await Promise.all(
+    connections.map((db, i) => withCatalogSearchPath(db, async () => (await db.query(query, [schemas.slice(i * share, (i + 1) * share)])).rows)),
+  );
+  const signatures = new Map<string, { prefix: string; signature: string }>();
+  for (const row of read.flat()) {
+    signatures.set(row.schema, { prefix: row.prefix, signature: ALL_PARTS.map((part) => row[part] ?? '').join(' ') });
+  }
+  return signatures;
 }
 
 /** Schemas matching tenants.yaml discovery patterns (`*` and `?` globs), other than those excluded. */

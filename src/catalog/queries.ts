@@ -1,3 +1,5 @@
+import { quoteIdent } from '../sql/quote.js';
+
 /**
  * Every catalog query tm runs, in one place. Each takes the wanted schema
  * names as `$1::text[]` and returns rows for all of them at once: planning a
@@ -22,14 +24,15 @@
  * schema's introspection then costs index lookups, not a scan of every
  * tenant's tables.
  */
-const WANTED = `wanted as (select n.oid, n.nspname from pg_namespace n where n.nspname = any($1::text[]::name[])),
-rels as (
+const WANTED_SCHEMAS = `wanted as (select n.oid, n.nspname from pg_namespace n where n.nspname = any($1::text[]::name[]))`;
+const RELS = `rels as (
   select c.oid, c.relname, c.relkind, w.nspname
   from wanted w
   join pg_depend dep on dep.refclassid = 'pg_namespace'::regclass and dep.refobjid = w.oid
                     and dep.classid = 'pg_class'::regclass and dep.objsubid = 0 and dep.deptype = 'n'
   join pg_class c on c.oid = dep.objid
 )`;
+const WANTED = `${WANTED_SCHEMAS},\n${RELS}`;
 
 const EXISTING_SCHEMAS = `
 select w.nspname::text as schema
@@ -52,7 +55,8 @@ select c.nspname::text as schema,
        a.attnum as column_number,
        format_type(a.atttypid, a.atttypmod) as type,
        a.attnotnull as not_null,
-       pg_get_expr(d.adbin, d.adrelid) as default_expr,
+       -- A default has no column references: printed without its table, which saves opening the table.
+       pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end) as default_expr,
        a.attidentity::text as identity,
        a.attgenerated::text as generated,
        case when a.attcollation <> 0 and a.attcollation <> t.typcollation then quote_ident(coll.collname) end as collation
@@ -61,8 +65,7 @@ left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisd
 left join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
 left join pg_collation coll on coll.oid = a.attcollation
-where c.relkind in ('r', 'p')
-order by c.oid, a.attnum`;
+where c.relkind in ('r', 'p')`;
 
 /** Primary key, unique, check, foreign-key and exclusion constraints (NOT NULL, PostgreSQL 18's contype 'n', is a column property). */
 const CONSTRAINTS = `
@@ -162,17 +165,165 @@ export const CATALOG_PARTS = {
 export type CatalogPart = keyof typeof CATALOG_PARTS;
 
 /**
+ * Models keep columns in the order the rows came in: the order CREATE TABLE
+ * uses for a table of the desired state. Signatures need no order.
+ */
+const ROW_ORDER: Partial<Record<CatalogPart, string>> = { columns: 'order by c.oid, a.attnum' };
+
+function orderedRows(part: CatalogPart): string {
+  return ROW_ORDER[part] ? `${CATALOG_PARTS[part]}\n${ROW_ORDER[part]}` : CATALOG_PARTS[part];
+}
+
+/**
  * One statement for several parts: each part's rows as a JSON array in a
  * column of the one row returned. One round trip instead of one per part,
  * which is what the applier's per-tenant checks are made of; JSON also parses
  * faster than rows on the client.
  */
 export function catalogQuery(parts: CatalogPart[]): string {
-  const columns = parts.map((part) => `(select coalesce(json_agg(x), '[]'::json) from (${CATALOG_PARTS[part]}) x) as ${part}`);
+  const columns = parts.map((part) => `(select coalesce(json_agg(x), '[]'::json) from (${orderedRows(part)}) x) as ${part}`);
   return `with ${WANTED}\nselect ${columns.join(',\n')}`;
 }
 
 /** One part on its own: its rows as rows. */
 export function catalogPartQuery(part: CatalogPart): string {
-  return `with ${WANTED}\n${CATALOG_PARTS[part]}`;
+  return `with ${WANTED}\n${orderedRows(part)}`;
+}
+
+/** A printed text with the schema's own qualifier replaced by a marker, after doubling any byte equal to the marker. */
+const withoutOwnQualifier = (text: string) => `replace(replace(${text}, E'\\x01', E'\\x01\\x01'), quote_ident(o.nspname) || '.', E'\\x01\\x02')`;
+
+/**
+ * Per part, an md5 of what that part's rows of one schema are made of (the
+ * schema `o`, its relations in `rels`), read from raw catalog columns where
+ * printing would cost the server most (a fleet's first printing of each
+ * object misses every catalog cache).
+ *
+ * Each digest must determine the part's rows but for the schema's own name:
+ * two schemas with equal digests must print the same definitions. So objects
+ * are named, not numbered, where they belong to the schema; a built-in or
+ * shared object may be an OID (the same OID is the same object in one
+ * database); a node tree (defaults, check constraints, index expressions)
+ * may be raw text, as it names objects by OID; and a text PostgreSQL printed
+ * goes through withoutOwnQualifier. Rows of pg_constraint, pg_index and
+ * pg_sequence go in whole, less the OIDs of their own objects (see
+ * WHOLE_ROWS), so that a column a later PostgreSQL adds is part of the digest
+ * without anyone remembering to add it.
+ *
+ * A digest may differ for schemas whose rows are the same (a column added
+ * later has another attribute number, an index was clustered): that only
+ * reads one more schema in full. Rows are taken in the order of their names,
+ * so that tenants made by other paths to one state still share a digest.
+ */
+const signatures = (whole: (catalog: WholeRowCatalog, alias: string) => string): Record<Exclude<CatalogPart, 'schemas'>, string> => ({
+  // format_type is printed for other than built-in types (OIDs from 16384 on), which may be the schema's own enums.
+  columns: `select md5(string_agg(row(
+      c.relname, a.attname, a.attnum, a.attnotnull, a.attidentity, a.attgenerated, a.attcollation, a.atttypmod,
+      case when a.atttypid < 16384 then a.atttypid::text else ${withoutOwnQualifier('format_type(a.atttypid, a.atttypmod)')} end,
+      case when a.atttypid >= 16384 then (select t.typcollation from pg_type t where t.oid = a.atttypid) end,
+      ${withoutOwnQualifier("pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end)")}
+    )::text, '' order by c.relname collate "C", a.attnum))
+    from rels c
+    left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+    left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
+    where c.relkind in ('r', 'p')`,
+  // A key's printed definition also shows its index's options (INCLUDE, WITH, tablespace): they are in the indexes digest.
+  constraints: `select md5(string_agg(row(
+      c.relname,
+      ${whole('pg_constraint', 'con')},
+      (select case when fc.relnamespace = o.oid then fc.relname::text else fc.oid::text end from pg_class fc where fc.oid = con.confrelid)
+    )::text, '' order by c.relname collate "C", con.conname collate "C"))
+    from rels c
+    join pg_constraint con on con.conrelid = c.oid
+    where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x')`,
+  // Every index, also those of keys: a key's index has the key's name (PostgreSQL renames them together), so
+  // which index belongs to which key follows from the names. pg_get_indexdef prints the table's kind (ONLY for a
+  // partitioned table), the access method and the storage options; a key's definition, its tablespace too.
+  indexes: `select md5(string_agg(row(
+      c.relname, c.relkind, ic.relname, ic.relam, ic.reloptions, ic.reltablespace, ${whole('pg_index', 'i')}
+    )::text, '' order by c.relname collate "C", ic.relname collate "C"))
+    from rels c
+    join pg_index i on i.indrelid = c.oid
+    join pg_class ic on ic.oid = i.indexrelid
+    where c.relkind in ('r', 'p')`,
+  enums: `select md5(string_agg(row(x.name, x.values)::text, '' order by x.name collate "C")) from (${ENUMS}) x`,
+  sequences: `select md5(string_agg(row(
+      c.relname, ${whole('pg_sequence', 's')}, dep.deptype,
+      case when tc.relnamespace = o.oid then tc.relname end,
+      case when tc.relnamespace = o.oid then dep.refobjsubid end
+    )::text, '' order by c.relname collate "C"))
+    from rels c
+    join pg_sequence s on s.seqrelid = c.oid
+    left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = c.oid
+                           and dep.refclassid = 'pg_class'::regclass and dep.deptype in ('a', 'i')
+    left join pg_class tc on tc.oid = dep.refobjid`,
+  views: `select md5(string_agg(row(x.name, x.materialized, ${withoutOwnQualifier('x.definition')})::text, '' order by x.name collate "C"))
+    from (${VIEWS}) x`,
+});
+
+/**
+ * Catalogs whose rows go whole into signatures, and the columns left out:
+ * those holding the OIDs of the row's own objects, which differ from tenant
+ * to tenant (what they point to is in the digest by name).
+ */
+const WHOLE_ROWS = {
+  pg_constraint: ['oid', 'connamespace', 'conrelid', 'conindid', 'conparentid', 'confrelid', 'contypid'],
+  pg_index: ['indexrelid', 'indrelid'],
+  pg_sequence: ['seqrelid'],
+};
+export type WholeRowCatalog = keyof typeof WHOLE_ROWS;
+
+/**
+ * The columns of the WHOLE_ROWS catalogs on this server: `catalog`,
+ * `columns` (in order), and which of them are node trees (`node_trees`).
+ */
+export const CATALOG_COLUMNS = `
+select c.relname::text as catalog,
+       array_agg(a.attname::text order by a.attnum) as columns,
+       array_agg(a.attname::text) filter (where a.atttypid = 'pg_catalog.pg_node_tree'::regtype) as node_trees
+from pg_class c
+join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+where c.oid = any(array[${Object.keys(WHOLE_ROWS).map((name) => `'pg_catalog.${name}'`).join(', ')}]::regclass[])
+group by c.relname`;
+
+export type CatalogColumns = Record<WholeRowCatalog, { columns: string[]; nodeTrees: string[] }>;
+
+/**
+ * Per wanted schema that exists: its quoted qualifier (`prefix`) and, per
+ * part, its signature (see SIGNATURES; null when the part has no rows),
+ * computed by the server so that a large fleet sends one short row per
+ * schema. Equal signatures mean the same rows with one qualifier exchanged
+ * for the other, at the same places (introspect.ts checks that the model
+ * read holds no qualifier).
+ *
+ * Schema by schema, in a lateral subquery with its own wanted and rels: the
+ * rows of one schema are aggregated as they are read, never sorted with the
+ * whole fleet's.
+ */
+export function signatureQuery(parts: CatalogPart[], catalogColumns: CatalogColumns): string {
+  // A node tree holds the place of each node in the statement that made it (`:location 123`): the same
+  // expression made by another script has other places, so they are left out.
+  const column = (catalog: WholeRowCatalog, alias: string, name: string) =>
+    catalogColumns[catalog].nodeTrees.includes(name)
+      ? `regexp_replace(${alias}.${quoteIdent(name)}::text, ' :location -?[0-9]+', '', 'g')`
+      : `${alias}.${quoteIdent(name)}`;
+  const whole = (catalog: WholeRowCatalog, alias: string) =>
+    `row(${catalogColumns[catalog].columns
+      .filter((name) => !WHOLE_ROWS[catalog].includes(name))
+      .map((name) => column(catalog, alias, name))
+      .join(', ')})`;
+  const digestOf = signatures(whole);
+  const digests = parts.flatMap((part) => (part === 'schemas' ? [] : [`(${digestOf[part]}) as ${part}`]));
+  return `with ${WANTED_SCHEMAS.replace('wanted as', 'fleet as')}
+select o.nspname::text as schema, quote_ident(o.nspname) || '.' as prefix${digests.length ? ', digest.*' : ''}
+from fleet o${
+    digests.length
+      ? `
+cross join lateral (
+  with wanted as (select o.oid, o.nspname),
+  ${RELS}
+  select ${digests.join(',\n  ')}
+) digest`
+      : ''
+  }`;
 }
