@@ -6,7 +6,9 @@
  * tenants. Each tenant is one transaction:
  *
  *   BEGIN; SET LOCAL lock_timeout
- *   introspect the schema → fingerprint   (already at the after-state: skip;
+ *   introspect the schema → fingerprint   (by signature when its state was seen
+ *                                           before, see KnownStates;
+ *                                           already at the after-state: skip;
  *                                           not the plan's before-state: stale, skip)
  *   [CREATE SCHEMA]; SET LOCAL search_path; the steps
  *   introspect again → must equal the plan's after-fingerprint, else ROLLBACK
@@ -20,7 +22,7 @@ import { hostname, userInfo } from 'node:os';
 import type pg from 'pg';
 import fastJsonPatch from 'fast-json-patch';
 import { ABSENT, fingerprint, shortFingerprint } from '../catalog/fingerprint.js';
-import { introspectSchemas } from '../catalog/introspect.js';
+import { CATALOG_SEARCH_PATH, introspectSchemas, KnownStates } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
 import type { TenantsConfig } from '../config/tenants.js';
 import type { Environment } from '../config/env.js';
@@ -33,8 +35,9 @@ import type { Step } from '../diff/step.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { TM_VERSION } from '../version.js';
 import { DEFAULT_MAX_BACKUP_BYTES, ensureBackupCatalog, prepareBackups, takeBackups } from './backup.js';
-import { ensureHistory, hasHistoryRow, insertHistory, markDeferredDone } from './history.js';
-import { acquireMigrationLock, migrationLockHeldBy } from './lock.js';
+import { ensureHistory, hasHistoryRow, insertHistory, markDeferredDone, type HistoryRow } from './history.js';
+import { applyQuickly, canGoQuickly, installStateCheck } from './quick.js';
+import { acquireMigrationLock, migrationLockHeldQuery } from './lock.js';
 import { checkApplyPrivileges } from './privileges.js';
 import { checkPlannedDatabase } from './target.js';
 
@@ -96,6 +99,10 @@ interface Job {
   schema: string;
   /** The backend holding this database's migration lock: each tenant's transaction checks it still does before changing anything. */
   lockPid?: number;
+  /** The database's states seen so far (shared by its jobs): most tenants are read by signature only. */
+  states: KnownStates;
+  /** Whether the database has tm_expect_state (quick.ts): not the embedded one, which needs no speed, nor one where tm may not create it. */
+  quick: boolean;
 }
 
 /** The migration lock went with its connection: no tenant may start. */
@@ -167,7 +174,16 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     // Before anything is written: the right database, and every privilege the plan needs there (one catalog round each).
     await Promise.all(targets.map((target, i) => checkPlannedDatabase(lockClients[i], plan, target.config.name, target.config.urlEnv)));
     await Promise.all(targets.map((target, i) => checkApplyPrivileges(lockClients[i], plan, target.config.name, config.metadataSchema)));
+    const states = new Map(targets.map((target) => [target.config.name, new KnownStates()]));
     await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
+    const quick = new Set<string>();
+    await Promise.all(
+      targets.map(async (target, i) => {
+        if (!target.embedded && (await installStateCheck(lockClients[i], config.metadataSchema, states.get(target.config.name)!, isConnectionLost))) {
+          quick.add(target.config.name);
+        }
+      }),
+    );
     await Promise.all(targets.map((target, i) => prepareDatabaseBackups(plan, config, target, lockClients[i], options)));
 
     const lockPids = new Map<string, number>();
@@ -175,7 +191,14 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
       targets.map(async (target, i) => lockPids.set(target.config.name, (await lockClients[i].query('select pg_backend_pid() as pid')).rows[0].pid)),
     );
     const allJobs: Job[] = plan.cohorts.flatMap((cohort) =>
-      cohort.tenants.map((t) => ({ cohort, database: t.database, schema: t.schema, lockPid: lockPids.get(t.database) })),
+      cohort.tenants.map((t) => ({
+        cohort,
+        database: t.database,
+        schema: t.schema,
+        lockPid: lockPids.get(t.database),
+        states: states.get(t.database)!,
+        quick: quick.has(t.database),
+      })),
     );
     const waves = options.waves ?? [{ name: 'all', includes: () => true }];
     const lostDatabases = new Set<string>();
@@ -353,6 +376,14 @@ async function applyTenant(
   const { cohort, schema } = job;
   const base = { database, schema, cohort: cohort.id };
   emit({ type: 'started', ...base });
+  if (job.quick && canGoQuickly(plan, cohort, job.states)) {
+    const started = Date.now();
+    const quick = { client, plan, metadataSchema, cohort, schema, states: job.states, lockPid: job.lockPid, history: historyOf(plan, job, options) };
+    if (await applyQuickly(quick, isConnectionLost)) {
+      emit({ type: 'applied', ...base, durationMs: Date.now() - started });
+      return 'applied';
+    }
+  }
   for (let attempt = 0; ; attempt++) {
     const started = Date.now();
     try {
@@ -384,12 +415,19 @@ async function applyTenant(
 async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema: string, job: Job, options: ApplyOptions): Promise<TenantOutcome> {
   const { cohort, schema } = job;
   const started = Date.now();
-  await client.query('BEGIN');
-  await client.query(`SET LOCAL lock_timeout = ${quoteLiteral(`${plan.settings.lockTimeoutMs}ms`)}`);
-  // The lock's connection may have gone a moment ago (the client has not noticed yet): never start a tenant without it.
-  if (job.lockPid !== undefined && !(await migrationLockHeldBy(client, job.lockPid))) throw new LockLostError(LOCK_LOST);
+  // One round trip: round trips, more than the server's work, are what a tenant's transaction costs.
+  const opening = await client.query(
+    [
+      'BEGIN',
+      `SET LOCAL lock_timeout = ${quoteLiteral(`${plan.settings.lockTimeoutMs}ms`)}`,
+      CATALOG_SEARCH_PATH,
+      // The lock's connection may have gone a moment ago (the client has not noticed yet): never start a tenant without it.
+      ...(job.lockPid === undefined ? [] : [migrationLockHeldQuery(job.lockPid)]),
+    ].join(';\n'),
+  );
+  if (job.lockPid !== undefined && !(opening as unknown as pg.QueryResult[]).at(-1)!.rows[0].held) throw new LockLostError(LOCK_LOST);
 
-  const before = (await introspectSchemas(client, [schema])).get(schema);
+  const before = await job.states.read(client, schema);
   const current = before ? fingerprint(before) : ABSENT;
   if (current === cohort.afterFingerprint) {
     await client.query('COMMIT');
@@ -428,7 +466,8 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
 
   // After the transactional steps the schema must be exactly as planned (before the deferred steps, if any).
   const expectedNow = cohort.midFingerprint ?? cohort.afterFingerprint;
-  const after = (await introspectSchemas(client, [schema])).get(schema)!;
+  await client.query(CATALOG_SEARCH_PATH);
+  const after = (await job.states.read(client, schema))!;
   if (fingerprint(after) !== expectedNow) {
     throw new Error(
       `after its steps the schema is not what the plan expects (${shortFingerprint(fingerprint(after))} instead of ` +
@@ -436,26 +475,29 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     );
   }
 
-  await insertHistory(client, metadataSchema, {
-    tenantSchema: schema,
+  await insertHistory(client, metadataSchema, { ...historyOf(plan, job, options), statements, beforeModel: before ?? null });
+  await client.query('COMMIT');
+
+  if (deferred.length) await runDeferred(client, plan, metadataSchema, schema, cohort, after);
+  return 'applied';
+}
+
+/** A tenant's history row, less the statements that ran and its model before them. */
+function historyOf(plan: Plan, job: Job, options: ApplyOptions): Omit<HistoryRow, 'statements' | 'beforeModel'> {
+  const { cohort } = job;
+  return {
+    tenantSchema: job.schema,
     planId: plan.id,
     kind: plan.kind,
     name: plan.name,
     beforeFingerprint: cohort.beforeFingerprint,
     afterFingerprint: cohort.afterFingerprint,
-    durationMs: Date.now() - started,
     appliedBy: `${currentUser()}@${hostname()}`,
-    statements,
-    deferredStatements: deferred.map((s) => s.sql),
-    beforeModel: before ?? null,
+    deferredStatements: cohort.steps.filter((s) => !s.transactional).map((s) => s.sql),
     tmVersion: TM_VERSION,
     skipBackup: Boolean(plan.settings.skipBackup && cohort.backups?.length),
     acceptedHazards: options.acceptedHazards ?? [],
-  });
-  await client.query('COMMIT');
-
-  if (deferred.length) await runDeferred(client, plan, metadataSchema, schema, cohort, after);
-  return 'applied';
+  };
 }
 
 /** Indexes a deferred step builds, by name: the ones a crash may have left invalid. */

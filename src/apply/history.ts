@@ -5,7 +5,7 @@
  */
 import type { SchemaModel } from '../catalog/model.js';
 import type { Queryable } from '../db/queryable.js';
-import { quoteIdent } from '../sql/quote.js';
+import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 
 export function historyTable(metadataSchema: string): string {
   return `${quoteIdent(metadataSchema)}.history`;
@@ -49,7 +49,6 @@ export interface HistoryRow {
   name: string;
   beforeFingerprint: string;
   afterFingerprint: string;
-  durationMs: number;
   appliedBy: string;
   statements: string[];
   beforeModel: SchemaModel | null;
@@ -61,29 +60,50 @@ export interface HistoryRow {
   acceptedHazards?: unknown[];
 }
 
-export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
-  await db.query(
-    `INSERT INTO ${historyTable(metadataSchema)}
+/**
+ * The INSERT of a history row, each value written by `value`: a parameter
+ * placeholder (insertHistory) or a quoted literal (historyInsertSql). The
+ * duration is the server's: from the transaction's start until now.
+ */
+function historyInsert(metadataSchema: string, row: HistoryRow, value: (v: string | boolean | null) => string): string {
+  const deferred = value(row.deferredStatements?.length ? JSON.stringify(row.deferredStatements) : null);
+  return `INSERT INTO ${historyTable(metadataSchema)}
        (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version, skip_backup,
         deferred_statements, completed_at, accepted_hazards)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $13::jsonb IS NULL THEN now() END, $14)`,
-    [
-      row.tenantSchema,
-      row.planId,
-      row.kind,
-      row.name,
-      row.beforeFingerprint,
-      row.afterFingerprint,
-      row.durationMs,
-      row.appliedBy,
-      JSON.stringify(row.statements),
-      row.beforeModel === null ? null : JSON.stringify(row.beforeModel),
-      row.tmVersion,
-      row.skipBackup ?? false,
-      row.deferredStatements?.length ? JSON.stringify(row.deferredStatements) : null,
-      JSON.stringify(row.acceptedHazards ?? []),
-    ],
-  );
+     VALUES (${[
+       value(row.tenantSchema),
+       value(row.planId),
+       value(row.kind),
+       value(row.name),
+       value(row.beforeFingerprint),
+       value(row.afterFingerprint),
+       `(extract(epoch from clock_timestamp() - now()) * 1000)::integer`,
+       value(row.appliedBy),
+       value(JSON.stringify(row.statements)),
+       value(row.beforeModel === null ? null : JSON.stringify(row.beforeModel)),
+       value(row.tmVersion),
+       value(row.skipBackup ?? false),
+       deferred,
+       `CASE WHEN ${deferred}::jsonb IS NULL THEN now() END`,
+       value(JSON.stringify(row.acceptedHazards ?? [])),
+     ].join(', ')})`;
+}
+
+export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
+  const values: unknown[] = [];
+  const sql = historyInsert(metadataSchema, row, (v) => {
+    values.push(v);
+    return `$${values.length}`;
+  });
+  await db.query(sql, values);
+}
+
+/**
+ * The same INSERT with its values written in, to send with other statements
+ * in one round trip. Run with standard_conforming_strings on (quote.ts).
+ */
+export function historyInsertSql(metadataSchema: string, row: HistoryRow): string {
+  return historyInsert(metadataSchema, row, (v) => (v === null ? 'NULL' : typeof v === 'boolean' ? String(v) : quoteLiteral(v)));
 }
 
 /** The deferred statements of a tenant's row have all run. */

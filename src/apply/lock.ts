@@ -38,13 +38,20 @@ async function lockHolder(client: pg.ClientBase): Promise<string> {
   return `pid ${r.pid} (${r.application_name || 'unnamed client'}, user ${r.usename}, from ${r.client}, connected since ${new Date(r.backend_start).toISOString()})`;
 }
 
-/** Whether the session with this pid still holds the migration lock (asked from another connection). */
-export async function migrationLockHeldBy(client: pg.ClientBase, pid: number): Promise<boolean> {
-  const { rows } = await client.query(
-    `select exists (select from pg_locks where locktype = 'advisory' and classid = $1::int::oid and objid = $2::int::oid and objsubid = 2 and granted and pid = $3) as held`,
-    [LOCK_CLASS, LOCK_OBJECT, pid],
-  );
-  return rows[0].held;
+/**
+ * A query whose one row says (`held`) whether the session with this pid still
+ * holds the migration lock, asked from another connection. Without
+ * parameters, so that the applier sends it with the statements that open a
+ * tenant's transaction, in one round trip.
+ */
+export function migrationLockHeldQuery(pid: number): string {
+  if (!Number.isSafeInteger(pid)) throw new Error(`not a backend pid: ${pid}`);
+  return `select ${migrationLockHeldSql(String(pid))} as held`;
+}
+
+/** Whether the session whose pid `pid` (an SQL expression) is still holds the migration lock. */
+export function migrationLockHeldSql(pid: string): string {
+  return `exists (select from pg_catalog.pg_locks where locktype = 'advisory' and classid = ${LOCK_CLASS}::oid and objid = ${LOCK_OBJECT}::oid and objsubid = 2 and granted and pid = ${pid})`;
 }
 
 export async function releaseMigrationLock(client: pg.ClientBase): Promise<void> {

@@ -256,7 +256,7 @@ async function readByState(connections: Queryable[], schemas: string[]): Promise
   const bySignature = new Map<string, { schema: string; prefix: string }[]>();
   const alone: string[] = [];
   for (const [schema, { prefix, signature }] of signatures) {
-    if (prefix.indexOf('.') !== prefix.length - 1) alone.push(schema);
+    if (!shareablePrefix(prefix)) alone.push(schema);
     else bySignature.set(signature, [...(bySignature.get(signature) ?? []), { schema, prefix }]);
   }
   const read = await readModels(connections, [...[...bySignature.values()].map((same) => same[0].schema), ...alone]);
@@ -264,9 +264,7 @@ async function readByState(connections: Queryable[], schemas: string[]): Promise
   const readInFull: string[] = [];
   for (const same of bySignature.values()) {
     const model = read.get(same[0].schema)!;
-    // The qualifier as it appears inside a JSON string.
-    const qualifier = JSON.stringify(same[0].prefix).slice(1, -1);
-    if (same.length > 1 && canonicalJson(model).includes(qualifier)) {
+    if (same.length > 1 && !shareable(model, same[0].prefix)) {
       readInFull.push(...same.slice(1).map((s) => s.schema));
       models.set(same[0].schema, model);
       continue;
@@ -277,23 +275,104 @@ async function readByState(connections: Queryable[], schemas: string[]): Promise
   return models;
 }
 
+/** A qualifier that cannot overlap itself in a text: its only '.' is its last character. */
+function shareablePrefix(prefix: string): boolean {
+  return prefix.indexOf('.') === prefix.length - 1;
+}
+
+/**
+ * Whether a model read from one schema is the model of every schema with the
+ * same signature: the model holds no trace of the schema's qualifier (see
+ * readByState).
+ */
+function shareable(model: SchemaModel, prefix: string): boolean {
+  // The qualifier as it appears inside a JSON string.
+  return shareablePrefix(prefix) && !canonicalJson(model).includes(JSON.stringify(prefix).slice(1, -1));
+}
+
+/**
+ * What sets search_path as catalog queries need it (see queries.ts), for the
+ * rest of the caller's transaction; KnownStates.read expects it.
+ */
+export const CATALOG_SEARCH_PATH = 'SET LOCAL search_path = pg_catalog';
+
+/**
+ * The applier reads one schema after another, each before and after its
+ * steps, and most of them are in states it has seen: by signature first,
+ * every row only for a signature not seen yet. One per database, shared by
+ * its connections.
+ */
+export class KnownStates {
+  /** Models by signature: states read in full once, whose model any schema with that signature has. */
+  private readonly models = new Map<string, SchemaModel>();
+  /** The signatures seen for each fingerprint (a state has several: another column order, say). */
+  private readonly signatures = new Map<string, Set<string>>();
+  private catalogColumns: Q.CatalogColumns | null = null;
+
+  /** Reads what signatures need from this server (see CATALOG_COLUMNS); read() does so by itself. */
+  async prepare(db: Queryable): Promise<void> {
+    this.catalogColumns ??= await readCatalogColumns(db);
+  }
+
+  /** The signature query (see signatureQuery) for `schemas`, the SQL of a text[]; after prepare(). */
+  signatureQuery(schemas?: string): string {
+    if (!this.catalogColumns) throw new Error('KnownStates.prepare() has not run');
+    return Q.signatureQuery(this.catalogColumns, schemas);
+  }
+
+  /**
+   * The schema's model as the caller's transaction sees it; undefined when
+   * the schema does not exist. The caller has set CATALOG_SEARCH_PATH: the
+   * applier does so with the statements that open a tenant's transaction,
+   * which saves two round trips per read.
+   */
+  async read(db: Queryable, schema: string): Promise<SchemaModel | undefined> {
+    await this.prepare(db);
+    const { rows } = await db.query({ name: 'tm_signature', text: this.signatureQuery(), values: [[schema]] });
+    if (rows.length === 0) return undefined;
+    const { signature, prefix } = rows[0];
+    const known = this.models.get(signature);
+    if (known) return known;
+    const model = (await introspectSchemas(db, [schema])).get(schema);
+    if (model && shareable(model, prefix)) {
+      this.models.set(signature, model);
+      const fp = fingerprint(model);
+      if (!this.signatures.has(fp)) this.signatures.set(fp, new Set());
+      this.signatures.get(fp)!.add(signature);
+    }
+    return model;
+  }
+
+  /** The signatures seen for states with this fingerprint. */
+  signaturesOf(fp: string): string[] {
+    return [...(this.signatures.get(fp) ?? [])];
+  }
+
+  /** The model of a state seen with this fingerprint. */
+  modelOf(fp: string): SchemaModel | undefined {
+    const [signature] = this.signatures.get(fp) ?? [];
+    return signature === undefined ? undefined : this.models.get(signature);
+  }
+}
+
+async function readCatalogColumns(db: Queryable): Promise<Q.CatalogColumns> {
+  const { rows } = await db.query(Q.CATALOG_COLUMNS);
+  return Object.fromEntries(rows.map((row) => [row.catalog, { columns: row.columns, nodeTrees: row.node_trees ?? [] }])) as Q.CatalogColumns;
+}
+
 /**
  * Each existing schema's quoted qualifier and signature. The fleet is split
  * between the connections rather than the parts: every part of a schema
  * shares one reading of its relations, and the halves cost the same.
  */
 export async function readSignatures(connections: Queryable[], schemas: string[]): Promise<Map<string, { prefix: string; signature: string }>> {
-  const { rows: catalogs } = await connections[0].query(Q.CATALOG_COLUMNS);
-  const catalogColumns = Object.fromEntries(catalogs.map((row) => [row.catalog, { columns: row.columns, nodeTrees: row.node_trees ?? [] }]));
-  const query = Q.signatureQuery(ALL_PARTS, catalogColumns as Q.CatalogColumns);
+  const query = Q.signatureQuery(await readCatalogColumns(connections[0]));
   const share = Math.ceil(schemas.length / connections.length);
   const read = await Promise.all(
     connections.map((db, i) => withCatalogSearchPath(db, async () => (await db.query(query, [schemas.slice(i * share, (i + 1) * share)])).rows)),
   );
   const signatures = new Map<string, { prefix: string; signature: string }>();
-  for (const row of read.flat()) {
-    signatures.set(row.schema, { prefix: row.prefix, signature: ALL_PARTS.map((part) => row[part] ?? '').join(' ') });
-  }
+  for (const row of read.flat()) signatures.set(row.schema, { prefix: row.prefix, signature: row.signature });
   return signatures;
 }
 

@@ -215,17 +215,21 @@ const withoutOwnQualifier = (text: string) => `replace(replace(${text}, E'\\x01'
  * reads one more schema in full. Rows are taken in the order of their names,
  * so that tenants made by other paths to one state still share a digest.
  */
-const signatures = (whole: (catalog: WholeRowCatalog, alias: string) => string): Record<Exclude<CatalogPart, 'schemas'>, string> => ({
+const partDigests = (whole: (catalog: WholeRowCatalog, alias: string) => string): Record<Exclude<CatalogPart, 'schemas'>, string> => ({
   // format_type is printed for other than built-in types (OIDs from 16384 on), which may be the schema's own enums.
   columns: `select md5(string_agg(row(
       c.relname, a.attname, a.attnum, a.attnotnull, a.attidentity, a.attgenerated, a.attcollation, a.atttypmod,
       case when a.atttypid < 16384 then a.atttypid::text else ${withoutOwnQualifier('format_type(a.atttypid, a.atttypmod)')} end,
       case when a.atttypid >= 16384 then (select t.typcollation from pg_type t where t.oid = a.atttypid) end,
-      ${withoutOwnQualifier("pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end)")}
+      ${withoutOwnQualifier('d.expression')}
     )::text, '' order by c.relname collate "C", a.attnum))
     from rels c
     left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
-    left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
+    -- Only columns that have a default look theirs up (atthasdef gates the scan).
+    left join lateral (
+      select pg_get_expr(d.adbin, case when a.attgenerated = '' then 0 else d.adrelid end) as expression
+      from pg_attrdef d where a.atthasdef and d.adrelid = a.attrelid and d.adnum = a.attnum
+    ) d on true
     where c.relkind in ('r', 'p')`,
   // A key's printed definition also shows its index's options (INCLUDE, WITH, tablespace): they are in the indexes digest.
   constraints: `select md5(string_agg(row(
@@ -289,18 +293,18 @@ group by c.relname`;
 export type CatalogColumns = Record<WholeRowCatalog, { columns: string[]; nodeTrees: string[] }>;
 
 /**
- * Per wanted schema that exists: its quoted qualifier (`prefix`) and, per
- * part, its signature (see SIGNATURES; null when the part has no rows),
- * computed by the server so that a large fleet sends one short row per
- * schema. Equal signatures mean the same rows with one qualifier exchanged
- * for the other, at the same places (introspect.ts checks that the model
- * read holds no qualifier).
+ * Per wanted schema that exists: its quoted qualifier (`prefix`) and its
+ * `signature`, the digests of partDigests joined (a part without rows adds an
+ * empty digest), computed by the server so that a large fleet sends one short
+ * row per schema. Equal signatures mean the same rows with one qualifier
+ * exchanged for the other, at the same places (introspect.ts checks that the
+ * model read holds no qualifier).
  *
  * Schema by schema, in a lateral subquery with its own wanted and rels: the
  * rows of one schema are aggregated as they are read, never sorted with the
- * whole fleet's.
+ * whole fleet's. `schemas` is the SQL of the wanted names (a text[]).
  */
-export function signatureQuery(parts: CatalogPart[], catalogColumns: CatalogColumns): string {
+export function signatureQuery(catalogColumns: CatalogColumns, schemas = '$1::text[]'): string {
   // A node tree holds the place of each node in the statement that made it (`:location 123`): the same
   // expression made by another script has other places, so they are left out.
   const column = (catalog: WholeRowCatalog, alias: string, name: string) =>
@@ -312,18 +316,14 @@ export function signatureQuery(parts: CatalogPart[], catalogColumns: CatalogColu
       .filter((name) => !WHOLE_ROWS[catalog].includes(name))
       .map((name) => column(catalog, alias, name))
       .join(', ')})`;
-  const digestOf = signatures(whole);
-  const digests = parts.flatMap((part) => (part === 'schemas' ? [] : [`(${digestOf[part]}) as ${part}`]));
-  return `with ${WANTED_SCHEMAS.replace('wanted as', 'fleet as')}
-select o.nspname::text as schema, quote_ident(o.nspname) || '.' as prefix${digests.length ? ', digest.*' : ''}
-from fleet o${
-    digests.length
-      ? `
+  const digestOf = partDigests(whole);
+  const digests = Object.values(digestOf).map((digest) => `coalesce((${digest}), '')`);
+  return `with fleet as (select n.oid, n.nspname from pg_namespace n where n.nspname = any(${schemas}::name[]))
+select o.nspname::text as schema, quote_ident(o.nspname) || '.' as prefix, digest.signature
+from fleet o
 cross join lateral (
   with wanted as (select o.oid, o.nspname),
   ${RELS}
-  select ${digests.join(',\n  ')}
-) digest`
-      : ''
-  }`;
+  select ${digests.join(" || ' ' ||\n  ")} as signature
+) digest`;
 }
