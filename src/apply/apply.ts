@@ -101,6 +101,8 @@ interface Job {
   lockPid?: number;
   /** The database's states seen so far (shared by its jobs): most tenants are read by signature only. */
   states: KnownStates;
+  /** Fingerprints whose models a committed transaction has stored in the metadata schema this run (shared by the database's jobs). */
+  storedModels: Set<string>;
   /** Whether the database has tm_expect_state (quick.ts): not the embedded one, which needs no speed, nor one where tm may not create it. */
   quick: boolean;
 }
@@ -175,6 +177,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     await Promise.all(targets.map((target, i) => checkPlannedDatabase(lockClients[i], plan, target.config.name, target.config.urlEnv)));
     await Promise.all(targets.map((target, i) => checkApplyPrivileges(lockClients[i], plan, target.config.name, config.metadataSchema)));
     const states = new Map(targets.map((target) => [target.config.name, new KnownStates()]));
+    const storedModels = new Map(targets.map((target) => [target.config.name, new Set<string>()]));
     await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
     const quick = new Set<string>();
     await Promise.all(
@@ -197,6 +200,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
         schema: t.schema,
         lockPid: lockPids.get(t.database),
         states: states.get(t.database)!,
+        storedModels: storedModels.get(t.database)!,
         quick: quick.has(t.database),
       })),
     );
@@ -380,6 +384,7 @@ async function applyTenant(
     const started = Date.now();
     const quick = { client, plan, metadataSchema, cohort, schema, states: job.states, lockPid: job.lockPid, history: historyOf(plan, job, options) };
     if (await applyQuickly(quick, isConnectionLost)) {
+      job.storedModels.add(cohort.beforeFingerprint);
       emit({ type: 'applied', ...base, durationMs: Date.now() - started });
       return 'applied';
     }
@@ -477,6 +482,7 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
 
   await insertHistory(client, metadataSchema, { ...historyOf(plan, job, options), statements, beforeModel: before ?? null });
   await client.query('COMMIT');
+  if (before) job.storedModels.add(cohort.beforeFingerprint);
 
   if (deferred.length) await runDeferred(client, plan, metadataSchema, schema, cohort, after);
   return 'applied';
@@ -494,6 +500,7 @@ function historyOf(plan: Plan, job: Job, options: ApplyOptions): Omit<HistoryRow
     afterFingerprint: cohort.afterFingerprint,
     appliedBy: `${currentUser()}@${hostname()}`,
     deferredStatements: cohort.steps.filter((s) => !s.transactional).map((s) => s.sql),
+    modelStored: job.storedModels.has(cohort.beforeFingerprint),
     tmVersion: TM_VERSION,
     skipBackup: Boolean(plan.settings.skipBackup && cohort.backups?.length),
     acceptedHazards: options.acceptedHazards ?? [],

@@ -11,6 +11,16 @@ export function historyTable(metadataSchema: string): string {
   return `${quoteIdent(metadataSchema)}.history`;
 }
 
+/**
+ * Models of schemas before a plan ran, one row per state (by fingerprint):
+ * history rows refer to theirs by before_fingerprint. A fleet in one state
+ * stores its model once, not once per tenant (rows written by an earlier tm
+ * hold it in history.before_model).
+ */
+function modelsTable(metadataSchema: string): string {
+  return `${quoteIdent(metadataSchema)}.models`;
+}
+
 /** Creates the metadata schema and history table when missing (run under the migration lock). */
 export async function ensureHistory(db: Queryable, metadataSchema: string): Promise<void> {
   const table = historyTable(metadataSchema);
@@ -40,6 +50,7 @@ export async function ensureHistory(db: Queryable, metadataSchema: string): Prom
   await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS completed_at timestamptz DEFAULT now()`);
   // Which hazards the policy let through for this apply, and by what (--allow-hazards or tenants.yaml).
   await db.query(`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS accepted_hazards jsonb NOT NULL DEFAULT '[]'`);
+  await db.query(`CREATE TABLE IF NOT EXISTS ${modelsTable(metadataSchema)} (fingerprint text PRIMARY KEY, model jsonb NOT NULL)`);
 }
 
 export interface HistoryRow {
@@ -51,7 +62,10 @@ export interface HistoryRow {
   afterFingerprint: string;
   appliedBy: string;
   statements: string[];
+  /** Stored in the models table (its row written with the history row unless `modelStored`); null when the schema did not exist. */
   beforeModel: SchemaModel | null;
+  /** The before-model's row is known to be in the models table already (committed by an earlier tenant). */
+  modelStored?: boolean;
   tmVersion: string;
   /** Destructive steps ran without their backups (--skip-backup). */
   skipBackup?: boolean;
@@ -60,15 +74,23 @@ export interface HistoryRow {
   acceptedHazards?: unknown[];
 }
 
+type Value = string | boolean | null;
+
 /**
- * The INSERT of a history row, each value written by `value`: a parameter
- * placeholder (insertHistory) or a quoted literal (historyInsertSql). The
- * duration is the server's: from the transaction's start until now.
+ * The INSERTs of a history row and, unless stored already, of its
+ * before-model; each writes its values with `value`: a parameter placeholder
+ * (insertHistory) or a quoted literal (historyInsertSql).
  */
-function historyInsert(metadataSchema: string, row: HistoryRow, value: (v: string | boolean | null) => string): string {
-  const deferred = value(row.deferredStatements?.length ? JSON.stringify(row.deferredStatements) : null);
-  return `INSERT INTO ${historyTable(metadataSchema)}
-       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, before_model, tm_version, skip_backup,
+const inserts: ((metadataSchema: string, row: HistoryRow, value: (v: Value) => string) => string | null)[] = [
+  (metadataSchema, row, value) =>
+    row.beforeModel && !row.modelStored
+      ? `INSERT INTO ${modelsTable(metadataSchema)} (fingerprint, model) VALUES (${value(row.beforeFingerprint)}, ${value(JSON.stringify(row.beforeModel))})
+     ON CONFLICT (fingerprint) DO NOTHING`
+      : null,
+  (metadataSchema, row, value) => {
+    const deferred = value(row.deferredStatements?.length ? JSON.stringify(row.deferredStatements) : null);
+    return `INSERT INTO ${historyTable(metadataSchema)}
+       (tenant_schema, plan_id, kind, name, before_fingerprint, after_fingerprint, duration_ms, applied_by, statements, tm_version, skip_backup,
         deferred_statements, completed_at, accepted_hazards)
      VALUES (${[
        value(row.tenantSchema),
@@ -77,33 +99,35 @@ function historyInsert(metadataSchema: string, row: HistoryRow, value: (v: strin
        value(row.name),
        value(row.beforeFingerprint),
        value(row.afterFingerprint),
+       // The server's duration: from the transaction's start until now.
        `(extract(epoch from clock_timestamp() - now()) * 1000)::integer`,
        value(row.appliedBy),
        value(JSON.stringify(row.statements)),
-       value(row.beforeModel === null ? null : JSON.stringify(row.beforeModel)),
        value(row.tmVersion),
        value(row.skipBackup ?? false),
        deferred,
        `CASE WHEN ${deferred}::jsonb IS NULL THEN now() END`,
        value(JSON.stringify(row.acceptedHazards ?? [])),
      ].join(', ')})`;
-}
+  },
+];
 
 export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
-  const values: unknown[] = [];
-  const sql = historyInsert(metadataSchema, row, (v) => {
-    values.push(v);
-    return `$${values.length}`;
-  });
-  await db.query(sql, values);
+  for (const insert of inserts) {
+    const values: Value[] = [];
+    const sql = insert(metadataSchema, row, (v) => `$${values.push(v)}`);
+    if (sql !== null) await db.query(sql, values);
+  }
 }
 
 /**
- * The same INSERT with its values written in, to send with other statements
- * in one round trip. Run with standard_conforming_strings on (quote.ts).
+ * The same INSERTs with their values written in, to send with other
+ * statements in one round trip. Run with standard_conforming_strings on
+ * (quote.ts).
  */
 export function historyInsertSql(metadataSchema: string, row: HistoryRow): string {
-  return historyInsert(metadataSchema, row, (v) => (v === null ? 'NULL' : typeof v === 'boolean' ? String(v) : quoteLiteral(v)));
+  const literal = (v: Value) => (v === null ? 'NULL' : typeof v === 'boolean' ? String(v) : quoteLiteral(v));
+  return inserts.flatMap((insert) => insert(metadataSchema, row, literal) ?? []).join(';\n');
 }
 
 /** The deferred statements of a tenant's row have all run. */
@@ -176,11 +200,15 @@ export interface AppliedPlan {
 export async function tenantHistory(db: Queryable, metadataSchema: string, tenantSchema: string): Promise<AppliedPlan[]> {
   const { rows: exists } = await db.query(`select to_regclass($1) is not null as present`, [historyTable(metadataSchema)]);
   if (!exists[0].present) return [];
+  const { rows: models } = await db.query(`select to_regclass($1) is not null as present`, [modelsTable(metadataSchema)]);
   const { rows } = await db.query(
-    // skip_backup through to_jsonb: a history table written by an earlier tm does not have it yet.
-    `SELECT id, plan_id, kind, name, before_fingerprint, after_fingerprint, applied_at, before_model,
+    // skip_backup through to_jsonb: a history table written by an earlier tm does not have it yet; nor the models table.
+    `SELECT id, plan_id, kind, name, before_fingerprint, after_fingerprint, applied_at,
+            ${models[0].present ? 'coalesce(h.before_model, m.model)' : 'h.before_model'} AS before_model,
             coalesce((to_jsonb(h) ->> 'skip_backup')::boolean, false) AS skip_backup
-       FROM ${historyTable(metadataSchema)} h WHERE tenant_schema = $1 ORDER BY applied_at, id`,
+       FROM ${historyTable(metadataSchema)} h
+       ${models[0].present ? `LEFT JOIN ${modelsTable(metadataSchema)} m ON m.fingerprint = h.before_fingerprint` : ''}
+      WHERE tenant_schema = $1 ORDER BY applied_at, id`,
     [tenantSchema],
   );
   return rows.map((r) => ({

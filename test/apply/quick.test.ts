@@ -52,11 +52,13 @@ describe('tm apply, the quick way for tenants in states already seen (real binar
     expect(await columnsOf(db, 'quick_c', 'User')).to.not.have.property('nickname');
     expect(await columnsOf(db, 'quick_e', 'User')).to.not.have.property('nickname');
 
-    // Every history row says the same, however its tenant went: the plan's statements, the model before them, a duration, done.
+    // Every history row says the same, however its tenant went: the plan's statements, the model before them (stored
+    // once per state, see below), a duration, done.
     const rows = (
       await db.query(
-        `select tenant_schema, statements, before_model::text as before_model, before_fingerprint, after_fingerprint, duration_ms, completed_at is not null as completed
-           from tm.history where plan_id = $1 order by tenant_schema`,
+        `select tenant_schema, statements, m.model::text as before_model, before_fingerprint, after_fingerprint, duration_ms, completed_at is not null as completed
+           from tm.history h left join tm.models m on m.fingerprint = h.before_fingerprint
+          where plan_id = $1 order by tenant_schema`,
         [plan.id],
       )
     ).rows;
@@ -68,6 +70,11 @@ describe('tm apply, the quick way for tenants in states already seen (real binar
       expect(r.duration_ms, r.tenant_schema).to.be.at.least(0);
       expect(r.completed, r.tenant_schema).to.equal(true);
     }
+
+    // The model before the plan is stored once for the four tenants, not in each history row.
+    const stored = await db.query(`select count(*)::int as n from tm.models where fingerprint = $1`, [plan.json.cohorts[0].beforeFingerprint]);
+    expect(stored.rows[0].n).to.equal(1);
+    expect((await db.query(`select count(before_model)::int as n from tm.history where plan_id = $1`, [plan.id])).rows[0].n).to.equal(0);
 
     // After fixing quick_c's data, the same plan finishes it; quick_e stays stale.
     await db.query(`update quick_c."User" set name = 'Named'`);
