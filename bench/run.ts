@@ -2,12 +2,15 @@
  * npm run bench: figures for the planner and the applier on a local fleet.
  *
  *   BENCH_TENANTS (default 1000) tenant schemas of 10 tables each, on
- *   BENCH_DATABASE_URL or, when unset, a throwaway server (as the tests do).
+ *   BENCH_DATABASE_URL or, when unset, a throwaway server (as the tests do);
+ *   then the fleet grown to BENCH_LARGE_TENANTS (default 10000; 0 skips it).
  *
  * Prints: plan wall time, peak memory and queries for an up-to-date fleet;
  * the same for a fleet with one additive change; `tm apply` wall time for that
- * change; and the same SQL run as one psql script (one transaction per
- * tenant), the floor to compare with.
+ * change; the same SQL run as one psql script (one transaction per tenant),
+ * the floor to compare with; Prisma's own engine computing the same plan one
+ * tenant at a time (what users do today) on BENCH_PRISMA_TENANTS (default 50),
+ * extrapolated; and plan time and memory for the large fleet.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -16,10 +19,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchSchema, createFleet, tenantName, writeProject } from './fleet.js';
+import { planWithPrismaPerTenant } from './prismaPerTenant.js';
 import { startThrowawayServer, type TestServer } from '../test/harness/postgres.js';
 import { quoteIdent } from '../src/sql/quote.js';
 
 const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
+const LARGE_TENANTS = Number(process.env.BENCH_LARGE_TENANTS ?? 10_000);
+const PRISMA_TENANTS = Number(process.env.BENCH_PRISMA_TENANTS ?? 50);
 const MODELS = 10;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const TM = fileURLToPath(new URL('../../bin/tm.js', import.meta.url));
@@ -30,7 +36,24 @@ function planOnce(projectDir: string, url: string) {
 }
 
 function seconds(ms: number): string {
-  return (ms / 1000).toFixed(2) + ' s';
+  return ms >= 120_000 ? (ms / 60_000).toFixed(1) + ' min' : (ms / 1000).toFixed(2) + ' s';
+}
+
+/**
+ * A database whose tenants were all just created has catalogs autovacuum has
+ * not visited yet (no statistics, no visibility map) and would busy the
+ * server during the measures: done now, as setup, as on a database in use.
+ */
+async function settleCatalogs(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    for (const catalog of ['pg_namespace', 'pg_class', 'pg_attribute', 'pg_attrdef', 'pg_constraint', 'pg_index', 'pg_depend', 'pg_type', 'pg_sequence']) {
+      await client.query(`VACUUM (ANALYZE) pg_catalog.${catalog}`);
+    }
+  } finally {
+    await client.end();
+  }
 }
 
 async function main() {
@@ -51,7 +74,8 @@ async function main() {
     console.log(`tm bench: ${TENANTS} tenants × ${MODELS} tables, PostgreSQL at ${url.host}`);
     let t = performance.now();
     await createFleet(dbUrl, benchSchema(MODELS), TENANTS);
-    console.log(`  build fleet (setup):                 ${seconds(performance.now() - t)}`);
+    await settleCatalogs(dbUrl);
+    console.log(`  build fleet (setup, with VACUUM ANALYZE of the catalogs): ${seconds(performance.now() - t)}`);
 
     const upToDate = planOnce(writeProject(benchSchema(MODELS)), dbUrl);
     console.log(`  plan, fleet up to date:              ${seconds(upToDate.ms)}, peak RSS ${upToDate.peakRssMb} MB, ${upToDate.queries} queries, ${upToDate.toChange} to change`);
@@ -87,6 +111,24 @@ async function main() {
     t = performance.now();
     execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(dir, 'forward.sql'), dbUrl]);
     console.log(`  same SQL as one psql script:         ${seconds(performance.now() - t)} (one transaction per tenant, no checks)`);
+
+    // What users do today: Prisma's engine diffing each live tenant schema, one after another.
+    const files = [{ path: 'schema.prisma', content: 'datasource db {\n  provider = "postgresql"\n}\n' + benchSchema(MODELS, true) }];
+    const sample = Array.from({ length: Math.min(PRISMA_TENANTS, TENANTS) }, (_, i) => tenantName(i));
+    const prisma = await planWithPrismaPerTenant(dbUrl, files, sample);
+    const extrapolated = [TENANTS, LARGE_TENANTS].filter((n) => n > 0).map((n) => `${n} tenants ≈ ${seconds(prisma.perTenantMs * n)}`);
+    console.log(
+      `  Prisma's engine, tenant by tenant:   ${seconds(prisma.ms)} for ${sample.length} (${Math.round(prisma.perTenantMs)} ms each, ${prisma.changed} to change); ${extrapolated.join(', ')}`,
+    );
+
+    if (LARGE_TENANTS > TENANTS) {
+      t = performance.now();
+      await createFleet(dbUrl, benchSchema(MODELS, true), LARGE_TENANTS, TENANTS);
+      await settleCatalogs(dbUrl);
+      console.log(`  grow the fleet to ${LARGE_TENANTS} (setup):       ${seconds(performance.now() - t)}`);
+      const large = planOnce(changedProject, dbUrl);
+      console.log(`  plan ${LARGE_TENANTS}, fleet up to date:        ${seconds(large.ms)}, peak RSS ${large.peakRssMb} MB, ${large.queries} queries, ${large.toChange} to change`);
+    }
   } finally {
     const cleanup = new pg.Client({ connectionString: baseUrl });
     await cleanup.connect();

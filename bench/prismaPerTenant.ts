@@ -1,0 +1,143 @@
+/**
+ * The approach users take today, for comparison with tm's bulk planner: ask
+ * Prisma's own schema engine for the migration of each tenant schema, one
+ * tenant after another (what a loop of `prisma migrate diff` runs, from each
+ * tenant's live schema to the Prisma files, does, less each run's process start-up).
+ *
+ * The Prisma CLI cannot run here (it downloads a native engine at run time), so
+ * this uses the wasm build of the same engine in-process, loaded as
+ * src/desired/prismaEngine.ts does. See ../shared/notes/prisma-offline.md.
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+
+const require = createRequire(import.meta.url);
+
+interface Engine {
+  diff(params: unknown): Promise<{ stdout: string | null; exitCode: number }>;
+  free(): void;
+}
+
+interface EngineModule {
+  SchemaEngine: {
+    new: (options: unknown, log: (message: string) => void, adapter: object) => Promise<Engine>;
+  };
+}
+
+let engineModule: Promise<EngineModule> | null = null;
+
+// As in src/desired/prismaEngine.ts (its loader is not exported), with one change.
+async function loadEngine(): Promise<EngineModule> {
+  // The package's entry imports the .wasm file as an ES module, which Node 20
+  // cannot do; instantiate it by hand with the generated glue module.
+  const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
+  // The change: a private copy of the glue module (another URL is another
+  // module instance). The glue caches views of its wasm instance's memory, so
+  // a second instance set into the copy prismaEngine.ts uses (which the bench
+  // also runs, through createFleet) makes whichever engine runs next read
+  // garbage and panic.
+  const glue = await import(pathToFileURL(gluePath).href + '?bench=prismaPerTenant');
+  const bytes = await readFile(join(dirname(gluePath), 'schema_engine_bg.wasm'));
+  const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
+  glue.__wbg_set_wasm(instance.exports);
+  (instance.exports as any).__wbindgen_start();
+  return glue as EngineModule;
+}
+
+const PG_CHAR_OID = 18; // PostgreSQL's internal one-byte "char" (pg_constraint.contype and the like)
+const PG_TEXT_OID = 25;
+
+/**
+ * The engine's introspection reads "char" catalog columns (contype,
+ * confdeltype, confupdtype), which @prisma/adapter-pg 7.10 refuses with
+ * "Column type 'char' could not be deserialized". pg already hands their
+ * values over as one-letter strings, so labelling the columns as text is
+ * enough for the adapter to report them as text, which the engine accepts.
+ * This is done on the client, under the adapter, because the adapter maps
+ * column types before any pg type parser is involved.
+ */
+function relabelCharColumns<T>(result: T): T {
+  // A multi-statement query yields an array of results.
+  for (const r of (Array.isArray(result) ? result : [result]) as { fields?: { dataTypeID: number }[] }[]) {
+    for (const field of r?.fields ?? []) {
+      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+    }
+  }
+  return result;
+}
+
+class CharAsTextClient extends pg.Client {
+  // pg.Pool calls query(text, values, callback); the adapter, inside a
+  // transaction, calls query(config) and awaits the promise. Handle both.
+  override query(...args: any[]): any {
+    const last = args.length - 1;
+    const callback = args[last];
+    if (typeof callback === 'function') {
+      args[last] = (error: Error | null, result: unknown) => callback(error, result && relabelCharColumns(result));
+      return (super.query as any)(...args);
+    }
+    const returned = (super.query as any)(...args);
+    // A submittable (Query, Cursor) is returned as is; its rows are not ours to relabel.
+    return returned instanceof Promise ? returned.then(relabelCharColumns) : returned;
+  }
+}
+
+/** True when the engine's script holds a statement, not just comments ("-- This is an empty migration."). */
+function hasStatement(script: string): boolean {
+  return script.split('\n').some((line) => line.trim() !== '' && !line.trim().startsWith('--'));
+}
+
+/** Prisma's own schema engine diffing each live tenant schema against the Prisma files, one tenant after another. */
+export async function planWithPrismaPerTenant(
+  url: string,
+  files: { path: string; content: string }[],
+  schemas: string[],
+): Promise<{ ms: number; perTenantMs: number; changed: number }> {
+  // Engine panics surface as an uncaught RuntimeError; this registry keeps their message.
+  const registry = ((globalThis as any).PRISMA_WASM_PANIC_REGISTRY ??= {
+    message: '',
+    set_message(this: { message: string }, m: string) {
+      this.message = m;
+    },
+  });
+  // Loading the module is a one-off start-up cost, like the CLI's, and is left out of the timing.
+  // Once per process, for the same reason as the private glue copy.
+  engineModule ??= loadEngine();
+  const { SchemaEngine } = await engineModule;
+  const { PrismaPg } = require('@prisma/adapter-pg');
+  const { bindMigrationAwareSqlAdapterFactory } = require('@prisma/driver-adapter-utils');
+  const datamodels = files.map((f) => [f.path, f.content]);
+
+  let changed = 0;
+  const started = performance.now();
+  for (const schema of schemas) {
+    // A fresh engine and connection per tenant, as each CLI run would have.
+    // PrismaPg's `schema` option is what tells the engine which schema to describe.
+    const pool = new pg.Pool({ connectionString: url, max: 1, Client: CharAsTextClient });
+    pool.on('error', () => {});
+    const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool, { schema }));
+    let engine: Engine | undefined;
+    try {
+      engine = await SchemaEngine.new({ datamodels }, () => {}, adapter);
+      const result = await engine.diff({
+        from: { tag: 'schemaDatasource', files, configDir: process.cwd() },
+        to: { tag: 'schemaDatamodel', files },
+        script: true,
+        exitCode: null,
+        filters: { externalTables: [], externalEnums: [] },
+      });
+      if (hasStatement(result.stdout ?? '')) changed++;
+    } catch (error) {
+      const message = registry.message || (error as Error).message;
+      throw new Error(`Prisma's schema engine could not diff ${schema}: ${message}`);
+    } finally {
+      engine?.free();
+      await pool.end();
+    }
+  }
+  const ms = performance.now() - started;
+  return { ms, perTenantMs: schemas.length ? ms / schemas.length : 0, changed };
+}
