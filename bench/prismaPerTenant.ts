@@ -8,44 +8,13 @@
  * this uses the wasm build of the same engine in-process, loaded as
  * src/desired/prismaEngine.ts does. See ../shared/notes/prisma-offline.md.
  */
-import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import pg from 'pg';
+import { loadSchemaEngine, wasmPanicRegistry, type SchemaEngineModule } from '../src/desired/prismaEngine.js';
 
 const require = createRequire(import.meta.url);
 
-interface Engine {
-  diff(params: unknown): Promise<{ stdout: string | null; exitCode: number }>;
-  free(): void;
-}
-
-interface EngineModule {
-  SchemaEngine: {
-    new: (options: unknown, log: (message: string) => void, adapter: object) => Promise<Engine>;
-  };
-}
-
-let engineModule: Promise<EngineModule> | null = null;
-
-// As in src/desired/prismaEngine.ts (its loader is not exported), with one change.
-async function loadEngine(): Promise<EngineModule> {
-  // The package's entry imports the .wasm file as an ES module, which Node 20
-  // cannot do; instantiate it by hand with the generated glue module.
-  const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-  // The change: a private copy of the glue module (another URL is another
-  // module instance). The glue caches views of its wasm instance's memory, so
-  // a second instance set into the copy prismaEngine.ts uses (which the bench
-  // also runs, through createFleet) makes whichever engine runs next read
-  // garbage and panic.
-  const glue = await import(pathToFileURL(gluePath).href + '?bench=prismaPerTenant');
-  const bytes = await readFile(join(dirname(gluePath), 'schema_engine_bg.wasm'));
-  const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
-  glue.__wbg_set_wasm(instance.exports);
-  (instance.exports as any).__wbindgen_start();
-  return glue as EngineModule;
-}
+type Engine = Awaited<ReturnType<SchemaEngineModule['SchemaEngine']['new']>>;
 
 const PG_CHAR_OID = 18; // PostgreSQL's internal one-byte "char" (pg_constraint.contype and the like)
 const PG_TEXT_OID = 25;
@@ -96,17 +65,10 @@ export async function planWithPrismaPerTenant(
   files: { path: string; content: string }[],
   schemas: string[],
 ): Promise<{ ms: number; perTenantMs: number; changed: number }> {
-  // Engine panics surface as an uncaught RuntimeError; this registry keeps their message.
-  const registry = ((globalThis as any).PRISMA_WASM_PANIC_REGISTRY ??= {
-    message: '',
-    set_message(this: { message: string }, m: string) {
-      this.message = m;
-    },
-  });
+  const registry = wasmPanicRegistry();
   // Loading the module is a one-off start-up cost, like the CLI's, and is left out of the timing.
-  // Once per process, for the same reason as the private glue copy.
-  engineModule ??= loadEngine();
-  const { SchemaEngine } = await engineModule;
+  // An engine of its own: the bench's fleet is built with tm's (createFleet), in this same process.
+  const { SchemaEngine } = await loadSchemaEngine('bench');
   const { PrismaPg } = require('@prisma/adapter-pg');
   const { bindMigrationAwareSqlAdapterFactory } = require('@prisma/driver-adapter-utils');
   const datamodels = files.map((f) => [f.path, f.content]);

@@ -13,27 +13,50 @@ import { TmError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
-interface EngineModule {
+export interface SchemaEngineModule {
   SchemaEngine: {
     new: (options: unknown, log: (message: string) => void, adapter: object) => Promise<{
-      diff(params: unknown): Promise<{ stdout: string; exitCode: number }>;
+      diff(params: unknown): Promise<{ stdout: string | null; exitCode: number }>;
       free(): void;
     }>;
   };
 }
 
-let engineModule: Promise<EngineModule> | null = null;
+const loaded = new Map<string, Promise<SchemaEngineModule>>();
 
-async function loadEngine(): Promise<EngineModule> {
+/**
+ * The wasm schema engine, loaded once per process and `instance`. The glue
+ * module caches views of its wasm instance's memory, so two instances set
+ * into one glue module make whichever runs next read garbage: another
+ * instance name imports a private copy of the glue (another URL is another
+ * module), for a caller that needs an engine of its own (the benchmark).
+ */
+export function loadSchemaEngine(instance = 'tm'): Promise<SchemaEngineModule> {
+  let module = loaded.get(instance);
+  if (!module) loaded.set(instance, (module = instantiate(instance)));
+  return module;
+}
+
+async function instantiate(instance: string): Promise<SchemaEngineModule> {
   // The package's entry imports the .wasm file as an ES module, which Node 20
   // cannot do; instantiate it by hand with the generated glue module.
   const gluePath = require.resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-  const glue = await import(pathToFileURL(gluePath).href);
+  const glue = await import(pathToFileURL(gluePath).href + (instance === 'tm' ? '' : `?instance=${encodeURIComponent(instance)}`));
   const bytes = await readFile(join(dirname(gluePath), 'schema_engine_bg.wasm'));
-  const { instance } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
-  glue.__wbg_set_wasm(instance.exports);
-  (instance.exports as any).__wbindgen_start();
-  return glue as EngineModule;
+  const { instance: wasm } = await WebAssembly.instantiate(bytes, { './schema_engine_bg.js': glue });
+  glue.__wbg_set_wasm(wasm.exports);
+  (wasm.exports as any).__wbindgen_start();
+  return glue as SchemaEngineModule;
+}
+
+/** Engine panics surface as an uncaught RuntimeError, not a rejected promise; this registry keeps their message. */
+export function wasmPanicRegistry(): { message: string } {
+  return ((globalThis as any).PRISMA_WASM_PANIC_REGISTRY ??= {
+    message: '',
+    set_message(this: { message: string }, m: string) {
+      this.message = m;
+    },
+  });
 }
 
 /**
@@ -45,15 +68,8 @@ async function loadEngine(): Promise<EngineModule> {
  * connection string of a database it may look at (never written to).
  */
 export async function renderCreateSql(files: { path: string; content: string }[], connectionString: string): Promise<string> {
-  // Engine panics surface as an uncaught RuntimeError; this registry keeps their message.
-  const registry = ((globalThis as any).PRISMA_WASM_PANIC_REGISTRY ??= {
-    message: '',
-    set_message(this: { message: string }, m: string) {
-      this.message = m;
-    },
-  });
-  engineModule ??= loadEngine();
-  const { SchemaEngine } = await engineModule;
+  const registry = wasmPanicRegistry();
+  const { SchemaEngine } = await loadSchemaEngine();
   const { PrismaPg } = require('@prisma/adapter-pg');
   const { bindMigrationAwareSqlAdapterFactory } = require('@prisma/driver-adapter-utils');
   // Our own pool, so that it can be closed: the adapter never closes one it made, and an idle
@@ -72,7 +88,7 @@ export async function renderCreateSql(files: { path: string; content: string }[]
       exitCode: null,
       filters: { externalTables: [], externalEnums: [] },
     });
-    return stripCreateSchema(result.stdout);
+    return stripCreateSchema(result.stdout ?? '');
   } catch (error) {
     const message = registry.message || (error as Error).message;
     throw new TmError(`Prisma's schema engine could not render the schema: ${message}`, 'Check the schema with `tm validate`.');
