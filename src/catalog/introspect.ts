@@ -257,7 +257,8 @@ async function readByState(connections: Queryable[], schemas: string[]): Promise
   const alone: string[] = [];
   for (const [schema, { prefix, signature }] of signatures) {
     if (!shareablePrefix(prefix)) alone.push(schema);
-    else bySignature.set(signature, [...(bySignature.get(signature) ?? []), { schema, prefix }]);
+    else if (bySignature.has(signature)) bySignature.get(signature)!.push({ schema, prefix });
+    else bySignature.set(signature, [{ schema, prefix }]);
   }
   const read = await readModels(connections, [...[...bySignature.values()].map((same) => same[0].schema), ...alone]);
   const models = new Map<string, SchemaModel>(alone.map((schema) => [schema, read.get(schema)!]));
@@ -361,9 +362,10 @@ async function readCatalogColumns(db: Queryable): Promise<Q.CatalogColumns> {
 }
 
 /**
- * Each existing schema's quoted qualifier and signature. The fleet is split
- * between the connections rather than the parts: every part of a schema
- * shares one reading of its relations, and the halves cost the same.
+ * Each existing schema's quoted qualifier and signature, in the callers'
+ * transactions. The fleet is split between the connections rather than the
+ * parts: every part of a schema shares one reading of its relations, and the
+ * halves cost the same.
  */
 export async function readSignatures(connections: Queryable[], schemas: string[]): Promise<Map<string, { prefix: string; signature: string }>> {
   const query = Q.signatureQuery(await readCatalogColumns(connections[0]));
