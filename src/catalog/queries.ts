@@ -1,5 +1,3 @@
-import { quoteIdent } from '../sql/quote.js';
-
 /**
  * Every catalog query tm runs, in one place. Each takes the wanted schema
  * names as `$1::text[]` and returns rows for all of them at once: planning a
@@ -15,7 +13,12 @@ import { quoteIdent } from '../sql/quote.js';
  * Constraints and indexes return their columns as attribute numbers, named
  * from the COLUMNS rows in introspect.ts: a per-row subquery costs more than
  * the rest of those queries together.
+ *
+ * A large fleet is first read as signatures (signatureQuery): one digest per
+ * schema of its catalog rows, so that only one schema per state is read row
+ * by row.
  */
+import { quoteIdent } from '../sql/quote.js';
 
 /**
  * The wanted schemas, and the relations in them. Relations are found through
