@@ -54,7 +54,7 @@ BEGIN
   IF lock_pid IS NOT NULL AND NOT ${migrationLockHeldSql('lock_pid')} THEN
     RAISE EXCEPTION 'the migration lock is no longer held' USING ERRCODE = '${SQLSTATE}';
   END IF;
-  IF NOT EXISTS (SELECT FROM (${states.signatureQuery('array[schema_name]')}) s WHERE s.signature = ANY (signatures)) THEN
+  IF NOT EXISTS (SELECT FROM (${states.signatureQuery('schema_name')}) s WHERE s.signature = ANY (signatures)) THEN
     RAISE EXCEPTION '% is not in a state seen before', schema_name USING ERRCODE = '${SQLSTATE}';
   END IF;
 END $tm$`;

@@ -315,10 +315,10 @@ export class KnownStates {
     this.catalogColumns ??= await readCatalogColumns(db);
   }
 
-  /** The signature query (see signatureQuery) for `schemas`, the SQL of a text[]; after prepare(). */
-  signatureQuery(schemas?: string): string {
+  /** The signature query of one schema, named by the SQL expression `schema` (see signatureQuery); after prepare(). */
+  signatureQuery(schema: string): string {
     if (!this.catalogColumns) throw new Error('KnownStates.prepare() has not run');
-    return Q.signatureQuery(this.catalogColumns, schemas);
+    return Q.signatureQuery(this.catalogColumns, `n.nspname = (${schema})::name`);
   }
 
   /**
@@ -329,7 +329,7 @@ export class KnownStates {
    */
   async read(db: Queryable, schema: string): Promise<SchemaModel | undefined> {
     await this.prepare(db);
-    const { rows } = await db.query({ name: 'tm_signature', text: this.signatureQuery(), values: [[schema]] });
+    const { rows } = await db.query({ name: 'tm_signature', text: this.signatureQuery('$1::text'), values: [schema] });
     if (rows.length === 0) return undefined;
     const { signature, prefix } = rows[0];
     const known = this.models.get(signature);

@@ -305,9 +305,12 @@ export type CatalogColumns = Record<WholeRowCatalog, { columns: string[]; nodeTr
  *
  * Schema by schema, in a lateral subquery with its own wanted and rels: the
  * rows of one schema are aggregated as they are read, never sorted with the
- * whole fleet's. `schemas` is the SQL of the wanted names (a text[]).
+ * whole fleet's. `wanted` is the SQL of which schemas, a condition on
+ * `n.nspname`: by default the names in `$1` (a text[]); one schema by name
+ * (`n.nspname = $1`) is looked up in pg_namespace's index rather than found
+ * by a scan of every namespace.
  */
-export function signatureQuery(catalogColumns: CatalogColumns, schemas = '$1::text[]'): string {
+export function signatureQuery(catalogColumns: CatalogColumns, wanted = 'n.nspname = any($1::text[]::name[])'): string {
   // A node tree holds the place of each node in the statement that made it (`:location 123`): the same
   // expression made by another script has other places, so they are left out.
   const column = (catalog: WholeRowCatalog, alias: string, name: string) =>
@@ -321,7 +324,7 @@ export function signatureQuery(catalogColumns: CatalogColumns, schemas = '$1::te
       .join(', ')})`;
   const digestOf = partDigests(whole);
   const digests = Object.values(digestOf).map((digest) => `coalesce((${digest}), '')`);
-  return `with fleet as (select n.oid, n.nspname from pg_namespace n where n.nspname = any(${schemas}::name[]))
+  return `with fleet as (select n.oid, n.nspname from pg_namespace n where ${wanted})
 select o.nspname::text as schema, quote_ident(o.nspname) || '.' as prefix, digest.signature
 from fleet o
 cross join lateral (
