@@ -229,8 +229,9 @@ describe('faults: tm apply SIGKILLed at 20 points of a 200-tenant destructive, n
     }
 
     // Kill points: how many tenants must be done before the kill (spread over the apply), plus a random delay
-    // of up to 250 ms so that kills land in every phase (start-up, lock, a transaction, a concurrent build).
-    const targets = Array.from({ length: KILLS }, (_, i) => Math.floor(((i + rand()) * (TENANTS - 10)) / KILLS)).sort((a, b) => a - b);
+    // of up to 150 ms so that kills land in every phase (start-up, lock, a transaction, a concurrent build).
+    // The last point leaves 60 tenants, more than an apply does in 150 ms (about 10 ms a tenant here).
+    const targets = Array.from({ length: KILLS }, (_, i) => Math.floor(((i + rand()) * (TENANTS - 60)) / KILLS)).sort((a, b) => a - b);
     let kills = 0;
     let lastCounts = { before: TENANTS, between: 0, after: 0, atAfterFingerprint: 0 };
     for (const target of targets) {
@@ -240,7 +241,7 @@ describe('faults: tm apply SIGKILLed at 20 points of a 200-tenant destructive, n
         if (rows[0].n >= target) break;
         await sleep(15);
       }
-      await sleep(Math.floor(rand() * 250));
+      await sleep(Math.floor(rand() * 150));
       if (run.finished()) {
         const result = await run.done;
         expect.fail(`tm apply finished before kill ${kills + 1} (target ${target} tenants): ${result.code}\n${output(result)}`);
