@@ -502,7 +502,7 @@ function historyOf(plan: Plan, job: Job, options: ApplyOptions): Omit<HistoryRow
     name: plan.name,
     beforeFingerprint: cohort.beforeFingerprint,
     afterFingerprint: cohort.afterFingerprint,
-    appliedBy: `${currentUser()}@${hostname()}`,
+    appliedBy: appliedBy(),
     deferredStatements: cohort.steps.filter((s) => !s.transactional).map((s) => s.sql),
     modelStored: job.storedModels.has(cohort.beforeFingerprint),
     tmVersion: TM_VERSION,
@@ -611,4 +611,11 @@ function currentUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+let appliedByThisProcess: string | undefined;
+
+/** `user@host` of this process, for history rows (asked of the system once, not once per tenant). */
+function appliedBy(): string {
+  return (appliedByThisProcess ??= `${currentUser()}@${hostname()}`);
 }
