@@ -187,7 +187,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     const quick = new Set<string>();
     await Promise.all(
       targets.map(async (target, i) => {
-        if (!target.embedded && (await installStateCheck(lockClients[i], config.metadataSchema, states.get(target.config.name)!, isConnectionLost))) {
+        if (!target.embedded && (await installStateCheck(lockClients[i], config.metadataSchema, states.get(target.config.name)!))) {
           quick.add(target.config.name);
         }
       }),
@@ -388,7 +388,7 @@ async function applyTenant(
   if (job.quick && canGoQuickly(plan, cohort, job.states)) {
     const started = Date.now();
     const quick = { client, plan, metadataSchema, cohort, schema, states: job.states, lockPid: job.lockPid, history: historyOf(plan, job, options) };
-    if (await applyQuickly(quick, isConnectionLost)) {
+    if (await applyQuickly(quick)) {
       job.storedModels.add(cohort.beforeFingerprint);
       emit({ type: 'applied', ...base, durationMs: Date.now() - started });
       return 'applied';

@@ -19,6 +19,7 @@
  */
 import type pg from 'pg';
 import type { KnownStates } from '../catalog/introspect.js';
+import { isConnectionLost } from '../db/connect.js';
 import type { Cohort, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { historyInsertSql, type HistoryRow } from './history.js';
@@ -35,7 +36,7 @@ function checkFunction(metadataSchema: string): string {
  * server's catalogs (under the migration lock). False when the role may not
  * (another role owns the function, say): tenants then all go the careful way.
  */
-export async function installStateCheck(db: pg.ClientBase, metadataSchema: string, states: KnownStates, isConnectionLost: (error: unknown) => boolean): Promise<boolean> {
+export async function installStateCheck(db: pg.ClientBase, metadataSchema: string, states: KnownStates): Promise<boolean> {
   await states.prepare(db);
   try {
     await db.query(createCheckFunction(metadataSchema, states));
@@ -88,7 +89,7 @@ export function canGoQuickly(plan: Plan, cohort: Cohort, states: KnownStates): b
  * Applies the tenant the quick way; false when it did not (everything rolled
  * back), and the careful way must. A lost connection is thrown.
  */
-export async function applyQuickly(t: QuickTenant, isConnectionLost: (error: unknown) => boolean): Promise<boolean> {
+export async function applyQuickly(t: QuickTenant): Promise<boolean> {
   const { client, cohort, schema, states } = t;
   const expect = (fp: string, lockPid?: number) =>
     `SELECT ${checkFunction(t.metadataSchema)}(${quoteLiteral(schema)}, ARRAY[${states.signaturesOf(fp).map(quoteLiteral).join(', ')}]::text[], ${lockPid ?? 'NULL'})`;
