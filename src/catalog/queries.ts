@@ -247,7 +247,9 @@ const partDigests = (whole: (catalog: WholeRowCatalog, alias: string) => string)
   // which index belongs to which key follows from the names. pg_get_indexdef prints the table's kind (ONLY for a
   // partitioned table), the access method and the storage options; a key's definition, its tablespace too.
   indexes: `select md5(string_agg(row(
-      c.relname, c.relkind, ic.relname, ic.relam, ic.reloptions, ic.reltablespace, ${whole('pg_index', 'i')}
+      c.relname, c.relkind, ic.relname, ic.relam, ic.reloptions, ic.reltablespace, ${whole('pg_index', 'i')},
+      -- Operator class options (siglen=…) are kept with the index's own columns, not in pg_index.
+      (select array_agg(ia.attoptions order by ia.attnum) from pg_attribute ia where ia.attrelid = i.indexrelid and ia.attoptions is not null)
     )::text, '' order by c.relname collate "C", ic.relname collate "C"))
     from rels c
     join pg_index i on i.indrelid = c.oid
