@@ -198,16 +198,18 @@ export interface AppliedPlan {
 
 /** Every plan applied to one tenant schema, oldest first; [] when tm never applied here. */
 export async function tenantHistory(db: Queryable, metadataSchema: string, tenantSchema: string): Promise<AppliedPlan[]> {
-  const { rows: exists } = await db.query(`select to_regclass($1) is not null as present`, [historyTable(metadataSchema)]);
-  if (!exists[0].present) return [];
-  const { rows: models } = await db.query(`select to_regclass($1) is not null as present`, [modelsTable(metadataSchema)]);
+  const { rows: exists } = await db.query(`select to_regclass($1) is not null as history, to_regclass($2) is not null as models`, [
+    historyTable(metadataSchema),
+    modelsTable(metadataSchema),
+  ]);
+  if (!exists[0].history) return [];
   const { rows } = await db.query(
     // skip_backup through to_jsonb: a history table written by an earlier tm does not have it yet; nor the models table.
     `SELECT id, plan_id, kind, name, before_fingerprint, after_fingerprint, applied_at,
-            ${models[0].present ? 'coalesce(h.before_model, m.model)' : 'h.before_model'} AS before_model,
+            ${exists[0].models ? 'coalesce(h.before_model, m.model)' : 'h.before_model'} AS before_model,
             coalesce((to_jsonb(h) ->> 'skip_backup')::boolean, false) AS skip_backup
        FROM ${historyTable(metadataSchema)} h
-       ${models[0].present ? `LEFT JOIN ${modelsTable(metadataSchema)} m ON m.fingerprint = h.before_fingerprint` : ''}
+       ${exists[0].models ? `LEFT JOIN ${modelsTable(metadataSchema)} m ON m.fingerprint = h.before_fingerprint` : ''}
       WHERE tenant_schema = $1 ORDER BY applied_at, id`,
     [tenantSchema],
   );
