@@ -27,7 +27,6 @@ import { quoteIdent } from '../sql/quote.js';
  * schema's introspection then costs index lookups, not a scan of every
  * tenant's tables.
  */
-const WANTED_SCHEMAS = `wanted as (select n.oid, n.nspname from pg_namespace n where n.nspname = any($1::text[]::name[]))`;
 const RELS = `rels as (
   select c.oid, c.relname, c.relkind, w.nspname
   from wanted w
@@ -35,7 +34,7 @@ const RELS = `rels as (
                     and dep.classid = 'pg_class'::regclass and dep.objsubid = 0 and dep.deptype = 'n'
   join pg_class c on c.oid = dep.objid
 )`;
-const WANTED = `${WANTED_SCHEMAS},\n${RELS}`;
+const WANTED = `wanted as (select n.oid, n.nspname from pg_namespace n where n.nspname = any($1::text[]::name[])),\n${RELS}`;
 
 const EXISTING_SCHEMAS = `
 select w.nspname::text as schema
@@ -68,7 +67,8 @@ left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisd
 left join pg_type t on t.oid = a.atttypid
 left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
 left join pg_collation coll on coll.oid = a.attcollation
-where c.relkind in ('r', 'p')`;
+where c.relkind in ('r', 'p')
+order by c.oid, a.attnum`;
 
 /** Primary key, unique, check, foreign-key and exclusion constraints (NOT NULL, PostgreSQL 18's contype 'n', is a column property). */
 const CONSTRAINTS = `
@@ -168,29 +168,19 @@ export const CATALOG_PARTS = {
 export type CatalogPart = keyof typeof CATALOG_PARTS;
 
 /**
- * Models keep columns in the order the rows came in: the order CREATE TABLE
- * uses for a table of the desired state. Signatures need no order.
- */
-const ROW_ORDER: Partial<Record<CatalogPart, string>> = { columns: 'order by c.oid, a.attnum' };
-
-function orderedRows(part: CatalogPart): string {
-  return ROW_ORDER[part] ? `${CATALOG_PARTS[part]}\n${ROW_ORDER[part]}` : CATALOG_PARTS[part];
-}
-
-/**
  * One statement for several parts: each part's rows as a JSON array in a
  * column of the one row returned. One round trip instead of one per part,
  * which is what the applier's per-tenant checks are made of; JSON also parses
  * faster than rows on the client.
  */
 export function catalogQuery(parts: CatalogPart[]): string {
-  const columns = parts.map((part) => `(select coalesce(json_agg(x), '[]'::json) from (${orderedRows(part)}) x) as ${part}`);
+  const columns = parts.map((part) => `(select coalesce(json_agg(x), '[]'::json) from (${CATALOG_PARTS[part]}) x) as ${part}`);
   return `with ${WANTED}\nselect ${columns.join(',\n')}`;
 }
 
 /** One part on its own: its rows as rows. */
 export function catalogPartQuery(part: CatalogPart): string {
-  return `with ${WANTED}\n${orderedRows(part)}`;
+  return `with ${WANTED}\n${CATALOG_PARTS[part]}`;
 }
 
 /** A printed text with the schema's own qualifier replaced by a marker, after doubling any byte equal to the marker. */
