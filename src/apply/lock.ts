@@ -45,8 +45,13 @@ async function lockHolder(client: pg.ClientBase): Promise<string> {
  * tenant's transaction, in one round trip.
  */
 export function migrationLockHeldQuery(pid: number): string {
+  return `select ${migrationLockHeldSql(pidLiteral(pid))} as held`;
+}
+
+/** A backend pid written into SQL: checked to be an integer, as it is not sent as a parameter. */
+export function pidLiteral(pid: number): string {
   if (!Number.isSafeInteger(pid)) throw new Error(`not a backend pid: ${pid}`);
-  return `select ${migrationLockHeldSql(String(pid))} as held`;
+  return String(pid);
 }
 
 /** Whether the session whose pid `pid` (an SQL expression) is still holds the migration lock. */

@@ -23,7 +23,7 @@ import { isConnectionLost } from '../db/connect.js';
 import type { Cohort, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { historyInsertSql, type HistoryRow } from './history.js';
-import { migrationLockHeldSql } from './lock.js';
+import { migrationLockHeldSql, pidLiteral } from './lock.js';
 
 const SQLSTATE = 'TM001';
 
@@ -92,8 +92,7 @@ export function canGoQuickly(plan: Plan, cohort: Cohort, states: KnownStates): b
 export async function applyQuickly(t: QuickTenant): Promise<boolean> {
   const { client, cohort, schema, states } = t;
   const expect = (fp: string, lockPid?: number) =>
-    `SELECT ${checkFunction(t.metadataSchema)}(${quoteLiteral(schema)}, ARRAY[${states.signaturesOf(fp).map(quoteLiteral).join(', ')}]::text[], ${lockPid ?? 'NULL'})`;
-  if (t.lockPid !== undefined && !Number.isSafeInteger(t.lockPid)) throw new Error(`not a backend pid: ${t.lockPid}`);
+    `SELECT ${checkFunction(t.metadataSchema)}(${quoteLiteral(schema)}, ARRAY[${states.signaturesOf(fp).map(quoteLiteral).join(', ')}]::text[], ${lockPid === undefined ? 'NULL' : pidLiteral(lockPid)})`;
   const statements = cohort.steps.map((s) => s.sql);
   try {
     await client.query(
