@@ -5,7 +5,7 @@
  */
 import type { SchemaModel } from '../catalog/model.js';
 import type { Queryable } from '../db/queryable.js';
-import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { quoteIdent } from '../sql/quote.js';
 
 export function historyTable(metadataSchema: string): string {
   return `${quoteIdent(metadataSchema)}.history`;
@@ -78,8 +78,8 @@ type Value = string | boolean | null;
 
 /**
  * The INSERTs of a history row and, unless stored already, of its
- * before-model; each writes its values with `value`: a parameter placeholder
- * (insertHistory) or a quoted literal (historyInsertSql).
+ * before-model; each writes its values with `value` (a parameter
+ * placeholder).
  */
 const inserts: ((metadataSchema: string, row: HistoryRow, value: (v: Value) => string) => string | null)[] = [
   (metadataSchema, row, value) =>
@@ -112,22 +112,17 @@ const inserts: ((metadataSchema: string, row: HistoryRow, value: (v: Value) => s
   },
 ];
 
-export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
-  for (const insert of inserts) {
+/** The INSERTs of a history row (and of its before-model unless stored), each with its parameters. */
+export function historyInserts(metadataSchema: string, row: HistoryRow): { text: string; values: Value[] }[] {
+  return inserts.flatMap((insert) => {
     const values: Value[] = [];
-    const sql = insert(metadataSchema, row, (v) => `$${values.push(v)}`);
-    if (sql !== null) await db.query(sql, values);
-  }
+    const text = insert(metadataSchema, row, (v) => `$${values.push(v)}`);
+    return text === null ? [] : [{ text, values }];
+  });
 }
 
-/**
- * The same INSERTs with their values written in, to send with other
- * statements in one round trip. Run with standard_conforming_strings on
- * (quote.ts).
- */
-export function historyInsertSql(metadataSchema: string, row: HistoryRow): string {
-  const literal = (v: Value) => (v === null ? 'NULL' : typeof v === 'boolean' ? String(v) : quoteLiteral(v));
-  return inserts.flatMap((insert) => insert(metadataSchema, row, literal) ?? []).join(';\n');
+export async function insertHistory(db: Queryable, metadataSchema: string, row: HistoryRow): Promise<void> {
+  for (const { text, values } of historyInserts(metadataSchema, row)) await db.query(text, values);
 }
 
 /** The deferred statements of a tenant's row have all run. */

@@ -1,15 +1,16 @@
 /**
  * The quick way through a tenant, for the common case: a cohort whose
  * before- and after-states this run has already read in full on another
- * tenant (KnownStates). Its transaction then takes a round trip for the
- * opening, one per step, and one for the closing, instead of one per
- * statement tm adds around the steps, because round trips, more than the
- * server's work, are what tm's checks cost:
+ * tenant (KnownStates). Its whole transaction is then one round trip
+ * (db/batch.ts), because round trips, more than the server's work, are what
+ * a tenant costs beyond its steps:
  *
- *   BEGIN; SET LOCAL …; SELECT tm_expect_state(before); SET LOCAL search_path
- *   the steps, each on its own (server logs show exactly the plan's statements)
+ *   BEGIN; SET LOCAL lock_timeout; SELECT tm_expect_state(before); SET LOCAL search_path
+ *   the steps, each a statement of its own (server logs show exactly the plan's statements)
  *   SELECT tm_expect_state(after); INSERT history; COMMIT
  *
+ * The server stops at the first statement that fails, so no step runs unless
+ * the check before it passed, and COMMIT never runs after a failure.
  * tm_expect_state, a function tm keeps in the metadata schema, raises unless
  * the migration lock is held and the schema's signature (queries.ts) is one
  * this run has seen for the expected state: the same checks as the careful
@@ -20,10 +21,11 @@
 import type pg from 'pg';
 import type { KnownStates } from '../catalog/introspect.js';
 import { isConnectionLost } from '../db/connect.js';
+import { runBatch, type BatchStatement } from '../db/batch.js';
 import type { Cohort, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
-import { historyInsertSql, type HistoryRow } from './history.js';
-import { migrationLockHeldSql, pidLiteral } from './lock.js';
+import { historyInserts, type HistoryRow } from './history.js';
+import { migrationLockHeldSql } from './lock.js';
 
 const SQLSTATE = 'TM001';
 
@@ -86,37 +88,29 @@ export function canGoQuickly(plan: Plan, cohort: Cohort, states: KnownStates): b
 }
 
 /**
- * Applies the tenant the quick way; false when it did not (everything rolled
- * back), and the careful way must. A lost connection is thrown.
+ * Applies the tenant the quick way, in one round trip (db/batch.ts): false
+ * when it did not (everything rolled back), and the careful way must. A lost
+ * connection is thrown.
  */
 export async function applyQuickly(t: QuickTenant): Promise<boolean> {
   const { client, cohort, schema, states } = t;
-  const expect = (fp: string, lockPid?: number) =>
-    `SELECT ${checkFunction(t.metadataSchema)}(${quoteLiteral(schema)}, ARRAY[${states.signaturesOf(fp).map(quoteLiteral).join(', ')}]::text[], ${lockPid === undefined ? 'NULL' : pidLiteral(lockPid)})`;
+  const expect = (fp: string, lockPid?: number): BatchStatement => ({
+    text: `SELECT ${checkFunction(t.metadataSchema)}($1, $2::text[], $3::integer)`,
+    values: [schema, states.signaturesOf(fp), lockPid ?? null],
+  });
   const statements = cohort.steps.map((s) => s.sql);
-  try {
-    await client.query(
-      [
-        'BEGIN',
-        `SET LOCAL lock_timeout = ${quoteLiteral(`${t.plan.settings.lockTimeoutMs}ms`)}`,
-        // The history row's values are written in as literals (quote.ts).
-        'SET LOCAL standard_conforming_strings = on',
-        expect(cohort.beforeFingerprint, t.lockPid),
-        `SET LOCAL search_path TO ${quoteIdent(schema)}`,
-      ].join(';\n'),
-    );
-    for (const sql of statements) await client.query(sql);
-    await client.query(
-      [
-        expect(cohort.afterFingerprint),
-        historyInsertSql(t.metadataSchema, { ...t.history, statements, beforeModel: states.modelOf(cohort.beforeFingerprint) ?? null }),
-        'COMMIT',
-      ].join(';\n'),
-    );
-    return true;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {});
-    if (isConnectionLost(error)) throw error;
-    return false;
-  }
+  const batch: BatchStatement[] = [
+    { text: 'BEGIN' },
+    { text: `SET LOCAL lock_timeout = ${quoteLiteral(`${t.plan.settings.lockTimeoutMs}ms`)}` },
+    expect(cohort.beforeFingerprint, t.lockPid),
+    { text: `SET LOCAL search_path TO ${quoteIdent(schema)}` },
+    ...statements.map((text) => ({ text })),
+    expect(cohort.afterFingerprint),
+    ...historyInserts(t.metadataSchema, { ...t.history, statements, beforeModel: states.modelOf(cohort.beforeFingerprint) ?? null }),
+    { text: 'COMMIT' },
+  ];
+  const result = await runBatch(client, batch);
+  if (!result.error && result.commands.at(-1) === 'COMMIT') return true;
+  await client.query('ROLLBACK');
+  return false;
 }

@@ -107,6 +107,32 @@ describe('plan vs. apply parity (statements captured by the server)', function (
     }
   });
 
+  it('runs the same statements one by one for tenants that go the quick way (one round trip each)', async () => {
+    const tenants = ['par_q1', 'par_q2', 'par_q3', 'par_q4'];
+    const project = fleetProject({ tenants });
+    const base = await project.tm(db, ['plan', '--name', 'base', '-o', 'plans/base.plan.json']);
+    expect(base.code, output(base)).to.equal(0);
+    expect((await project.tm(db, ['apply', 'plans/base.plan.json'])).code).to.equal(0);
+
+    project.writePrisma('user.prisma', replaceOnce(project.readPrisma('user.prisma'), '  orders    Order[]\n', '  nickname  String?\n  orders    Order[]\n\n  @@index([name])\n'));
+    const since = await lastId(db);
+    const change = await project.tm(db, ['plan', '--name', 'quick', '--lock-timeout', '4s', '-o', 'plans/quick.plan.json']);
+    expect(change.code, output(change)).to.equal(0);
+    const plan = JSON.parse(readFileSync(path.join(project.dir, 'plans', 'quick.plan.json'), 'utf8'));
+    expect(plan.cohorts).to.have.length(1);
+    await db.query(`ALTER DATABASE "${db.name}" SET track_functions = 'pl'`);
+    // One at a time: the first tenant teaches tm both states, the next three go the quick way.
+    const run = await project.tm(db, ['apply', 'plans/quick.plan.json', '--parallelism', '1']);
+    expect(run.code, output(run)).to.equal(0);
+    const calls = await db.query(`select coalesce(sum(calls), 0)::int as calls from pg_stat_user_functions where funcname = 'tm_expect_state'`);
+    expect(calls.rows[0].calls, 'tenants checked by the server (quick way): before and after each').to.equal(6);
+    for (const tenant of tenants) {
+      const { steps } = await capturedFor(db, tenant, since);
+      expect(steps.map((s) => s.query.trim()), tenant).to.deep.equal(expectedStatements(plan.cohorts[0]));
+      expect([...new Set(steps.map((s) => s.lock_timeout))], tenant).to.deep.equal(['4000']);
+    }
+  });
+
   it('runs the deferred CREATE INDEX CONCURRENTLY under the plan’s lock_timeout too', () => {
     expect(deferredTimeouts).to.have.length(3);
     expect([...new Set(deferredTimeouts)]).to.deep.equal(['3000']);
