@@ -8,17 +8,21 @@
  * Prints: plan wall time, peak memory and queries for an up-to-date fleet;
  * the same for a fleet with one additive change; `tm apply` wall time for that
  * change; the same SQL run as one psql script (one transaction per tenant),
- * the floor to compare with; Prisma's own engine computing the same plan one
- * tenant at a time (what users do today) on BENCH_PRISMA_TENANTS (default 50),
- * extrapolated; and plan time and memory for the large fleet.
+ * the floor to compare with; both again with the server across a network
+ * (bench/latency.ts adds NETWORK_DELAY_MS each way); Prisma's own engine
+ * computing the same plan one tenant at a time (what users do today) on
+ * BENCH_PRISMA_TENANTS (default 50), extrapolated; and plan time and memory
+ * for the large fleet.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { benchSchema, createFleet, tenantName, writeProject } from './fleet.js';
+import { startDelayProxy } from './latency.js';
 import { planWithPrismaPerTenant } from './prismaPerTenant.js';
 import { startThrowawayServer, type TestServer } from '../test/harness/postgres.js';
 import { quoteIdent } from '../src/sql/quote.js';
@@ -27,6 +31,8 @@ const TENANTS = Number(process.env.BENCH_TENANTS ?? 1000);
 const LARGE_TENANTS = Number(process.env.BENCH_LARGE_TENANTS ?? 10_000);
 const PRISMA_TENANTS = Number(process.env.BENCH_PRISMA_TENANTS ?? 50);
 const MODELS = 10;
+/** One way, through bench/latency.ts: round trips of about twice this. */
+const NETWORK_DELAY_MS = 1;
 const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
 const TM = fileURLToPath(new URL('../../bin/tm.js', import.meta.url));
 
@@ -37,6 +43,41 @@ function planOnce(projectDir: string, url: string) {
 
 function seconds(ms: number): string {
   return ms >= 120_000 ? (ms / 60_000).toFixed(1) + ' min' : (ms / 1000).toFixed(2) + ' s';
+}
+
+const PSQL = ['-X', '-q', '-v', 'ON_ERROR_STOP=1'];
+const run = promisify(execFile);
+
+/**
+ * `tm apply` of the plan, then, after undoing it, the same statements as one
+ * psql script, both talking to the server at `url`; undone with `directUrl`.
+ * Child processes run asynchronously: the delaying proxy lives in this one.
+ */
+async function compareApply(projectDir: string, planPath: string, sql: { undo: string; forward: string }, url: string, directUrl: string) {
+  let t = performance.now();
+  await run(process.execPath, [TM, 'apply', planPath, '--parallelism', '4'], { cwd: projectDir, env: { ...process.env, BENCH_DATABASE_URL: url }, maxBuffer: 64 * 1024 * 1024 });
+  const tmMs = performance.now() - t;
+  await run('psql', PSQL.concat(['-f', sql.undo, directUrl]));
+  t = performance.now();
+  await run('psql', PSQL.concat(['-f', sql.forward, url]), { maxBuffer: 64 * 1024 * 1024 });
+  return { tmMs, psqlMs: performance.now() - t };
+}
+
+/** A round trip's time (SELECT 1), median of 50. */
+async function roundTripMs(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const times: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t = performance.now();
+      await client.query('SELECT 1');
+      times.push(performance.now() - t);
+    }
+    return times.sort((a, b) => a - b)[25];
+  } finally {
+    await client.end();
+  }
 }
 
 /**
@@ -87,14 +128,8 @@ async function main() {
     const planPath = join(changedProject, 'plan.json');
     const planRun = spawnSync(process.execPath, [TM, 'plan', '--no-sql', '-o', planPath], { cwd: changedProject, env: { ...process.env, BENCH_DATABASE_URL: dbUrl }, encoding: 'utf8' });
     if (planRun.status !== 0) throw new Error(planRun.stderr);
-    t = performance.now();
-    const apply = spawnSync(process.execPath, [TM, 'apply', planPath, '--parallelism', '4'], { cwd: changedProject, env: { ...process.env, BENCH_DATABASE_URL: dbUrl }, encoding: 'utf8' });
-    const applyMs = performance.now() - t;
-    if (apply.status !== 0) throw new Error(apply.stdout + apply.stderr);
-    console.log(`  tm apply, additive change:           ${seconds(applyMs)} (parallelism 4, with stale check, after-check and history)`);
-
-    // Undo the change, then run the very same statements as one psql script.
-    const plan = JSON.parse((await import('node:fs')).readFileSync(planPath, 'utf8'));
+    // The very same statements as one psql script, one transaction per tenant; and how to undo them.
+    const plan = JSON.parse(readFileSync(planPath, 'utf8'));
     const steps: string[] = plan.cohorts[0].steps.map((s: { sql: string }) => s.sql + ';');
     const undo: string[] = [];
     const forward: string[] = [];
@@ -103,14 +138,28 @@ async function main() {
       undo.push(`SET search_path TO ${schema}; DROP INDEX "Model0_note_idx"; ALTER TABLE "Model0" DROP COLUMN "note";`);
       forward.push(`BEGIN;\nSET LOCAL search_path TO ${schema};\n${steps.join('\n')}\nCOMMIT;`);
     }
+    // The plan is applied twice: the first run's history would say it is applied already (and the SQL files name no secret).
+    undo.push('DROP SCHEMA IF EXISTS tm CASCADE;');
     await admin.end();
     const dir = mkdtempSync(join(tmpdir(), 'tm-bench-sql-'));
-    writeFileSync(join(dir, 'undo.sql'), undo.join('\n'));
-    writeFileSync(join(dir, 'forward.sql'), forward.join('\n'));
-    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(dir, 'undo.sql'), dbUrl]);
-    t = performance.now();
-    execFileSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-f', join(dir, 'forward.sql'), dbUrl]);
-    console.log(`  same SQL as one psql script:         ${seconds(performance.now() - t)} (one transaction per tenant, no checks)`);
+    const sql = { undo: join(dir, 'undo.sql'), forward: join(dir, 'forward.sql') };
+    writeFileSync(sql.undo, undo.join('\n'));
+    writeFileSync(sql.forward, forward.join('\n'));
+
+    const local = await compareApply(changedProject, planPath, sql, dbUrl, dbUrl);
+    console.log(`  tm apply, additive change:           ${seconds(local.tmMs)} (parallelism 4, with stale check, after-check and history)`);
+    console.log(`  same SQL as one psql script:         ${seconds(local.psqlMs)} (one transaction per tenant, no checks)`);
+    const proxy = await startDelayProxy(dbUrl, NETWORK_DELAY_MS);
+    try {
+      await run('psql', PSQL.concat(['-f', sql.undo, dbUrl]));
+      const far = await compareApply(changedProject, planPath, sql, proxy.url, dbUrl);
+      const rtt = await roundTripMs(proxy.url);
+      console.log(`  the same over a network (${NETWORK_DELAY_MS} ms added each way; round trips ${rtt.toFixed(1)} ms, as across availability zones):`);
+      console.log(`    tm apply:                          ${seconds(far.tmMs)}`);
+      console.log(`    psql script:                       ${seconds(far.psqlMs)}`);
+    } finally {
+      proxy.close();
+    }
 
     // What users do today: Prisma's engine diffing each live tenant schema, one after another.
     const files = [{ path: 'schema.prisma', content: 'datasource db {\n  provider = "postgresql"\n}\n' + benchSchema(MODELS, true) }];
