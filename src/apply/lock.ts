@@ -49,7 +49,7 @@ export function migrationLockHeldQuery(pid: number): string {
 }
 
 /** A backend pid written into SQL: checked to be an integer, as it is not sent as a parameter. */
-export function pidLiteral(pid: number): string {
+function pidLiteral(pid: number): string {
   if (!Number.isSafeInteger(pid)) throw new Error(`not a backend pid: ${pid}`);
   return String(pid);
 }

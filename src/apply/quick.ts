@@ -2,8 +2,8 @@
  * The quick way through a tenant, for the common case: a cohort whose
  * before- and after-states this run has already read in full on another
  * tenant (KnownStates). Its whole transaction is then one round trip
- * (db/batch.ts), because round trips, more than the server's work, are what
- * a tenant costs beyond its steps:
+ * (db/batch.ts), where it would take one per statement: with the server
+ * across a network, round trips are most of what a tenant costs.
  *
  *   BEGIN; SET LOCAL lock_timeout; SELECT tm_expect_state(before); SET LOCAL search_path
  *   the steps, each a statement of its own (server logs show exactly the plan's statements)

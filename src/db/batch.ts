@@ -50,9 +50,8 @@ class StatementBatch implements pg.Submittable {
   }
 
   submit(connection: pg.Connection): void {
-    const stream = connection.stream as pg.Connection['stream'] & { cork?: () => void; uncork?: () => void };
     // One write for all the messages.
-    stream.cork?.();
+    connection.stream.cork();
     try {
       for (const statement of this.statements) {
         connection.parse({ text: statement.text, name: '', types: [] }, true);
@@ -61,7 +60,7 @@ class StatementBatch implements pg.Submittable {
       }
       connection.sync();
     } finally {
-      stream.uncork?.();
+      connection.stream.uncork();
     }
   }
 
