@@ -40,7 +40,7 @@ import type { Step } from '../diff/step.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { TM_VERSION } from '../version.js';
 import { DEFAULT_MAX_BACKUP_BYTES, ensureBackupCatalog, prepareBackups, takeBackups } from './backup.js';
-import { ensureHistory, hasHistoryRow, insertHistory, markDeferredDone, type HistoryRow } from './history.js';
+import { ensureHistory, insertHistory, markDeferredDone, whenApplied, type HistoryRow } from './history.js';
 import { applyQuickly, canGoQuickly, installStateCheck } from './quick.js';
 import { acquireMigrationLock, migrationLockHeldQuery } from './lock.js';
 import { checkApplyPrivileges } from './privileges.js';
@@ -445,7 +445,7 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
     return 'already-applied';
   }
   const deferred = cohort.steps.filter((s) => !s.transactional);
-  if (cohort.midFingerprint && before && isBetweenTransactionAndDeferred(before, cohort) && (await hasHistoryRow(client, metadataSchema, schema, plan.id))) {
+  if (cohort.midFingerprint && before && isBetweenTransactionAndDeferred(before, cohort) && (await whenApplied(client, metadataSchema, schema, plan.id))) {
     // A run stopped after this tenant's transaction committed (its history row says so): finish its deferred steps.
     await client.query('COMMIT');
     await runDeferred(client, plan, metadataSchema, schema, cohort, before);
@@ -454,6 +454,14 @@ async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema
   if (current !== cohort.beforeFingerprint) {
     throw new StaleSchemaError(
       `${schema} changed since the plan was made (expected ${shortFingerprint(cohort.beforeFingerprint)}, found ${shortFingerprint(current)}): run tm plan again`,
+    );
+  }
+  // Back in the state the plan was made from after the plan ran (tm rollback): a plan runs once per schema (its
+  // history row and backups are keyed by plan), so this is a change since the plan like any other.
+  const applied = await whenApplied(client, metadataSchema, schema, plan.id);
+  if (applied) {
+    throw new StaleSchemaError(
+      `${schema} was changed by this plan on ${applied.toISOString().slice(0, 16).replace('T', ' ')} UTC and rolled back since; a plan is applied once: run tm plan again`,
     );
   }
 

@@ -133,9 +133,10 @@ export async function markDeferredDone(db: Queryable, metadataSchema: string, te
   );
 }
 
-export async function hasHistoryRow(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<boolean> {
-  const { rows } = await db.query(`SELECT 1 FROM ${historyTable(metadataSchema)} WHERE tenant_schema = $1 AND plan_id = $2`, [tenantSchema, planId]);
-  return rows.length > 0;
+/** When this plan was applied to the tenant, if it was (its history row). */
+export async function whenApplied(db: Queryable, metadataSchema: string, tenantSchema: string, planId: string): Promise<Date | undefined> {
+  const { rows } = await db.query(`SELECT applied_at FROM ${historyTable(metadataSchema)} WHERE tenant_schema = $1 AND plan_id = $2`, [tenantSchema, planId]);
+  return rows[0]?.applied_at;
 }
 
 export interface TenantHistory {

@@ -97,4 +97,32 @@ describe('tm apply with a tenant that is not as planned (real binary)', function
     expect(rerun.stdout).to.contain('Apply complete: 1 applied, 2 already applied, 0 stale, 0 failed');
     expect((await historyRows(db, plan.id)).map((r) => r.tenant_schema)).to.deep.equal(['fail_a', 'fail_b', 'fail_c']);
   });
+
+  it('refuses to apply a plan again to a tenant it was applied to and rolled back since, before running anything', async () => {
+    const project = fleetProject({ tenants: ['again_a', 'again_b'] });
+    const base = await project.plan(db, 'base_again');
+    expect((await project.tm(db, ['apply', base.path])).code).to.equal(0);
+    project.writePrisma('user.prisma', replaceOnce(project.readPrisma('user.prisma'), NAME_OPTIONAL, `${NAME_OPTIONAL}\n  nickname  String?`));
+    const plan = await project.plan(db, 'add_nickname_again', 2);
+    expect((await project.tm(db, ['apply', plan.path])).code).to.equal(0);
+    const rollback = await project.tm(db, ['rollback', 'add_nickname_again', '--schema', 'again_a', '--force']);
+    expect(rollback.code, output(rollback)).to.equal(0);
+    expect(await columnsOf(db, 'again_a', 'User')).to.not.have.property('nickname');
+
+    // again_a is in the plan's before-state again, but the plan has been applied to it once: plans are used once.
+    const again = await project.tm(db, ['apply', plan.path]);
+    expect(again.code, output(again)).to.equal(1);
+    expect(again.stdout).to.match(
+      /^  ! main\/again_a: skipped as stale: again_a was changed by this plan on \d{4}-\d\d-\d\d \d\d:\d\d UTC and rolled back since; a plan is applied once: run tm plan again$/m,
+    );
+    expect(again.stdout).to.contain('Apply incomplete: 0 applied, 1 already applied, 1 stale, 0 failed');
+    expect(await columnsOf(db, 'again_a', 'User')).to.not.have.property('nickname');
+    expect((await historyRows(db, plan.id)).map((r) => r.tenant_schema)).to.deep.equal(['again_a', 'again_b']);
+
+    // A new plan brings it forward.
+    const replan = await project.plan(db, 'add_nickname_once_more', 2);
+    expect(replan.json.cohorts[0].tenants).to.deep.equal([{ database: 'main', schema: 'again_a' }]);
+    expect((await project.tm(db, ['apply', replan.path])).code).to.equal(0);
+    expect(await columnsOf(db, 'again_a', 'User')).to.have.property('nickname');
+  });
 });
