@@ -7,7 +7,7 @@
  * here, once per process, on first use.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
@@ -26,6 +26,11 @@ export const AJV_OPTIONS = { allErrors: true, verbose: true, allowUnionTypes: tr
 
 const compiled = new Map<string, ValidateFunction>();
 const require = createRequire(import.meta.url);
+
+/** The file names of the shipped schemas (`plan.schema.json`, …). */
+export function shippedSchemas(): string[] {
+  return readdirSync(SCHEMAS_DIR).filter((name) => name.endsWith('.schema.json'));
+}
 
 export function schemaText(file: string): string {
   return readFileSync(new URL(file, SCHEMAS_DIR), 'utf8');

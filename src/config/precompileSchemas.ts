@@ -4,16 +4,14 @@
  * the digest of the schema it was written from (jsonSchema.ts uses it only
  * while the schema is unchanged).
  */
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import { AJV_OPTIONS, schemaDigest, schemaText, validatorFile, VALIDATORS_DIR } from './jsonSchema.js';
-
-const SCHEMAS_DIR = new URL('../../../schemas/', import.meta.url);
+import { AJV_OPTIONS, schemaDigest, schemaText, shippedSchemas, validatorFile, VALIDATORS_DIR } from './jsonSchema.js';
 
 mkdirSync(VALIDATORS_DIR, { recursive: true });
-for (const file of readdirSync(SCHEMAS_DIR).filter((name) => name.endsWith('.schema.json'))) {
+for (const file of shippedSchemas()) {
   const text = schemaText(file);
   const ajv = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
   // module.exports is the validate function; the digest goes on it.

@@ -3,14 +3,13 @@
  * (src/config/precompileSchemas.ts), so commands do not compile schemas when
  * they start; the code must be that of the schema as shipped.
  */
-import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { schemaDigest, schemaText, schemaValidator, validatorFile } from '../../src/config/jsonSchema.js';
+import { schemaDigest, schemaText, schemaValidator, shippedSchemas, validatorFile } from '../../src/config/jsonSchema.js';
 
 const require = createRequire(import.meta.url);
-const SCHEMAS = readdirSync(new URL('../../../schemas/', import.meta.url)).filter((name) => name.endsWith('.schema.json'));
+const SCHEMAS = shippedSchemas();
 
 describe('precompiled JSON Schema validators', () => {
   it('exist for every shipped schema, written from its current text, and are the ones commands use', () => {
