@@ -15,9 +15,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import { useFreshDatabase } from '../harness/database.js';
-import { DATASOURCE_BLOCK, DB_ENV, fleetProject, output, removeFleetProjects } from '../support/fleet.js';
+import { DATASOURCE_BLOCK, DB_ENV, fleetProject, output, removeFleetProjects, waitForNoTmSessions } from '../support/fleet.js';
 import { faultInjected, figures } from './figures.js';
-import { expectClean, fingerprintsOf, sleep, startTm, waitForNoTmSessions } from './support.js';
+import { expectClean, fingerprintsOf, sleep, startTm } from './support.js';
 
 const TENANTS = 200;
 const KILLS = 20;

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { startThrowawayServer, type TestServer } from '../harness/postgres.js';
-import { DATASOURCE_BLOCK, DB_ENV, fleetProject, output, removeFleetProjects, type FleetProject } from '../support/fleet.js';
+import { DATASOURCE_BLOCK, DB_ENV, fleetProject, output, removeFleetProjects, waitForNoTmSessions, type FleetProject } from '../support/fleet.js';
 import { faultInjected, figures } from './figures.js';
 import {
   createDatabaseOn,
@@ -23,7 +23,6 @@ import {
   queryWhenUp,
   sleep,
   startTm,
-  waitForNoTmSessions,
   type OwnDatabase,
   NOTES,
   NOTES_CHANGED,

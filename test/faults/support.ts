@@ -69,24 +69,6 @@ export function poolFor(url: string, max = 3): pg.Pool {
   return pool;
 }
 
-/**
- * Waits until no tm session is left on the database: a killed client's
- * backend finishes the statement it was running before it notices, so the
- * state is only stable once those are gone.
- */
-export async function waitForNoTmSessions(query: Queryable, database: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await query.query(
-      `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name like 'tm %' and pid <> pg_backend_pid()`,
-      [database],
-    );
-    if (rows[0].n === 0) return;
-    if (Date.now() > deadline) throw new Error(`tm sessions still on ${database} after ${timeoutMs} ms`);
-    await sleep(25);
-  }
-}
-
 /** Fingerprints of schemas, read in one snapshot ('absent' for a schema that does not exist). */
 export async function fingerprintsOf(url: string, schemas: string[]): Promise<Map<string, string>> {
   const client = new pg.Client({ connectionString: url });

@@ -139,6 +139,29 @@ export async function schemaExists(db: FreshDatabase, schema: string): Promise<b
 }
 
 /** Both output streams, for messages whose stream is not part of the contract. */
+/**
+ * Waits until no tm session is left on the database: a killed client's
+ * backend finishes what it had received before it notices (for tm's quick
+ * way, a tenant's whole transaction is one message), so the state is only
+ * stable once those are gone.
+ */
+export async function waitForNoTmSessions(
+  query: { query(text: string, values?: unknown[]): Promise<{ rows: any[] }> },
+  database: string,
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await query.query(
+      `select count(*)::int as n from pg_stat_activity where datname = $1 and application_name like 'tm %' and pid <> pg_backend_pid()`,
+      [database],
+    );
+    if (rows[0].n === 0) return;
+    if (Date.now() > deadline) throw new Error(`tm sessions still on ${database} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 export function output(result: TmResult): string {
   return result.stdout + result.stderr;
 }
