@@ -16,8 +16,8 @@
  *
  * That is the careful way. Once a cohort's before- and after-states have been
  * seen, its other tenants first try the quick way (quick.ts): the same checks,
- * made by the server, in the round trips that open and close the transaction;
- * whatever fails there is rolled back and goes the careful way.
+ * made by the server, with the whole transaction sent as one batch of
+ * statements; whatever fails there is rolled back and goes the careful way.
  *
  * A lock timeout retries the whole tenant a few times. A crash at any moment
  * leaves each tenant wholly before or wholly after: re-running the same plan
@@ -424,7 +424,7 @@ async function applyTenant(
 
 async function applyTenantOnce(client: pg.ClientBase, plan: Plan, metadataSchema: string, job: Job, options: ApplyOptions): Promise<TenantOutcome> {
   const { cohort, schema } = job;
-  // One round trip: round trips, more than the server's work, are what a tenant's transaction costs.
+  // The opening statements in one round trip.
   const opening = await client.query(
     [
       'BEGIN',
