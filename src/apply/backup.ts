@@ -253,9 +253,11 @@ export function restoreColumnSql(
   table: string,
   column: { name: string; type: string },
   key: { name: string; type: string }[],
+  /** The column to write the values into, when not the column itself (a rollback's staging column). */
+  into: string = column.name,
 ): string {
   const match = key.map((k) => `t.${q(k.name)} = b.${q(k.name)}::${k.type}`).join(' AND ');
-  return `UPDATE ${q(table)} AS t SET ${q(column.name)} = b.${q(column.name)}::${column.type} FROM ${q(backupSchema)}.${q(backupTable)} AS b WHERE ${match}`;
+  return `UPDATE ${q(table)} AS t SET ${q(into)} = b.${q(column.name)}::${column.type} FROM ${q(backupSchema)}.${q(backupTable)} AS b WHERE ${match}`;
 }
 
 export function formatBytes(bytes: number): string {

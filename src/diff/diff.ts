@@ -31,6 +31,7 @@ import type {
 } from '../catalog/model.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import type { Hazard, HazardType, Step, StepAction } from './step.js';
+import { typeChange, type TypeChange } from './typeChange.js';
 
 const q = quoteIdent;
 
@@ -64,32 +65,6 @@ function sameConstraint(a: ConstraintModel, b: ConstraintModel): boolean {
 
 function sameIndex(a: IndexModel, b: IndexModel): boolean {
   return a.definition === b.definition;
-}
-
-/** Type changes PostgreSQL does without rewriting the table and that keep every value. */
-export function isSafeWidening(from: string, to: string): boolean {
-  if (from === to) return true;
-  const varchar = /^character varying(?:\((\d+)\))?$/;
-  const numeric = /^numeric(?:\((\d+),(\d+)\))?$/;
-  const time = /^(timestamp|time|interval)(?:\((\d)\))?( with(?:out)? time zone)?$/;
-  let a = varchar.exec(from);
-  let b = varchar.exec(to);
-  if (a && b) return b[1] === undefined || (a[1] !== undefined && Number(b[1]) >= Number(a[1]));
-  if (a && to === 'text') return true;
-  a = numeric.exec(from);
-  b = numeric.exec(to);
-  if (a && b) return b[1] === undefined || (a[1] !== undefined && a[2] === b[2] && Number(b[1]) >= Number(a[1]));
-  a = time.exec(from);
-  b = time.exec(to);
-  if (a && b && a[1] === b[1] && (a[3] ?? '') === (b[3] ?? '')) return b[2] === undefined || (a[2] !== undefined && Number(b[2]) >= Number(a[2]));
-  return false;
-}
-
-/** Narrowing a length or precision of the same type: an explicit cast truncates or rounds values. */
-function isNarrowing(from: string, to: string): boolean {
-  // text is an unbounded varchar: text → varchar(n) narrows too.
-  const base = (t: string) => (t === 'text' ? 'character varying' : t.replace(/\(\d+(?:,\d+)?\)/, ''));
-  return base(from) === base(to) && !isSafeWidening(from, to);
 }
 
 /** Defaults that PostgreSQL must compute per row, so adding such a column rewrites the table. */
@@ -168,6 +143,65 @@ function newValueUsedByNewDefault(from: SchemaModel, to: SchemaModel, enumName: 
   return false;
 }
 
+/** Is the printed type one of these models' enums? */
+function enumPredicate(...models: SchemaModel[]): (type: string) => boolean {
+  const names = new Set(models.flatMap((m) => Object.keys(m.enums)));
+  return (type) => names.has(type) || (type.startsWith('"') && names.has(type.slice(1, -1).replace(/""/g, '"')));
+}
+
+/**
+ * How a kept column changes type: null when it does not, 'recreate' when it
+ * is dropped and added again (a type Prisma does not convert, or a changed
+ * generated expression), else the conversion (see typeChange.ts).
+ */
+function columnChange(a: ColumnModel, b: ColumnModel, isEnum: (type: string) => boolean): Extract<TypeChange, { kind: 'cast' }> | 'recreate' | null {
+  if (a.generated !== b.generated) return 'recreate';
+  const change = typeChange(a.type, b.type, isEnum);
+  if (change.kind === 'recreate') return 'recreate';
+  if (change.kind === 'cast') return change;
+  // Only the collation changes: the values stay, the table is rewritten for it.
+  return a.collation !== b.collation ? { kind: 'cast', keepsValues: true, inPlace: false } : null;
+}
+
+function typeChangeHazards(table: string, column: string, a: ColumnModel, b: ColumnModel, change: Extract<TypeChange, { kind: 'cast' }>): Hazard[] {
+  if (change.inPlace) return [];
+  const hazards = [
+    hazard('TABLE_REWRITE', `rewrites table ${q(table)} to change ${q(column)} from ${a.type} to ${b.type}`),
+    hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`),
+  ];
+  if (!change.keepsValues) {
+    hazards.push(hazard('DATA_LOSS', `converts ${q(column)} from ${a.type} to ${b.type}: values can be cut, rounded or changed (backed up; tm rollback puts them back)`));
+    hazards.push(hazard('MAY_FAIL_ON_DATA', `fails if a value of ${q(column)} in existing rows of ${q(table)} does not convert to ${b.type}`));
+  }
+  return hazards;
+}
+
+/** Columns dropped and added again, by table: their indexes and constraints go with them and are made again. */
+function recreatedColumns(from: SchemaModel, to: SchemaModel, isEnum: (type: string) => boolean): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const table of kept(from.tables, to.tables)) {
+    const a = from.tables[table].columns;
+    const b = to.tables[table].columns;
+    const columns = kept(a, b).filter((c) => columnChange(a[c], b[c], isEnum) === 'recreate');
+    if (columns.length) out.set(table, new Set(columns));
+  }
+  return out;
+}
+
+/** Does an index or constraint use one of these columns (directly, or by name in an expression)? */
+function usesAny(columns: Set<string> | undefined, object: { columns: string[]; definition: string }): boolean {
+  if (!columns) return false;
+  // Expressions print a name unquoted when it needs no quotes.
+  const named = (c: string) => object.definition.includes(q(c)) || (/^[a-z_][a-z0-9_]*$/.test(c) && new RegExp(`\\b${c}\\b`).test(object.definition));
+  return [...columns].some((c) => object.columns.includes(c) || named(c));
+}
+
+/** A foreign key on `table` uses a recreated column on either side. */
+function foreignKeyUsesAny(recreated: Map<string, Set<string>>, table: string, fk: ConstraintModel): boolean {
+  const referenced = fk.definition.slice(fk.definition.indexOf(' REFERENCES '));
+  return usesAny(recreated.get(table), fk) || (fk.references !== null && usesAny(recreated.get(fk.references), { columns: [], definition: referenced }));
+}
+
 export interface DiffOptions {
   /**
    * Build indexes on existing tables with CREATE INDEX CONCURRENTLY: writes go
@@ -183,7 +217,8 @@ export function indexesToBuild(from: SchemaModel, to: SchemaModel): { table: str
   for (const table of kept(from.tables, to.tables)) {
     const a = from.tables[table].indexes;
     const b = to.tables[table].indexes;
-    for (const name of keys(b)) if (!(a[name] && sameIndex(a[name], b[name]))) out.push({ table, name });
+    const recreated = recreatedColumns(from, to, enumPredicate(from, to)).get(table);
+    for (const name of keys(b)) if (!(a[name] && sameIndex(a[name], b[name]) && !usesAny(recreated, a[name]))) out.push({ table, name });
   }
   return out;
 }
@@ -203,6 +238,8 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
   const addForeignKeys: Step[] = [];
   const dropLast: Step[] = [];
   const createViews: Step[] = [];
+  const isEnum = enumPredicate(from, to);
+  const recreated = recreatedColumns(from, to, isEnum);
 
   // 1 / 13. Views: recreated whenever their definition changes.
   for (const name of keys(from.views)) {
@@ -228,7 +265,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const b = to.tables[table].constraints;
     for (const name of keys(a)) {
       if (a[name].kind !== 'foreign key') continue;
-      if (b[name] && sameConstraint(a[name], b[name])) continue;
+      if (b[name] && sameConstraint(a[name], b[name]) && !foreignKeyUsesAny(recreated, table, a[name])) continue;
       dropForeignKeys.push(step('drop', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
     }
   }
@@ -247,11 +284,11 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const b = to.tables[table];
     for (const name of keys(a.constraints)) {
       if (a.constraints[name].kind === 'foreign key') continue;
-      if (b.constraints[name] && sameConstraint(a.constraints[name], b.constraints[name])) continue;
+      if (b.constraints[name] && sameConstraint(a.constraints[name], b.constraints[name]) && !usesAny(recreated.get(table), a.constraints[name])) continue;
       dropIndexes.push(step('drop', `${a.constraints[name].kind} ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
     }
     for (const name of keys(a.indexes)) {
-      if (b.indexes[name] && sameIndex(a.indexes[name], b.indexes[name])) continue;
+      if (b.indexes[name] && sameIndex(a.indexes[name], b.indexes[name]) && !usesAny(recreated.get(table), a.indexes[name])) continue;
       dropIndexes.push(step('drop', `index ${q(name)}`, `DROP INDEX ${q(name)}`));
     }
   }
@@ -344,7 +381,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
 
   // 8. Columns of kept tables.
   for (const table of keptTables) {
-    columns.push(...diffColumns(table, from.tables[table], to.tables[table], recreatedEnums));
+    columns.push(...diffColumns(table, from.tables[table], to.tables[table], recreatedEnums, isEnum));
   }
 
   // 9. Constraints (other than foreign keys) on kept tables, and indexes everywhere.
@@ -356,7 +393,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
       for (const name of keys(b.constraints)) {
         const c = b.constraints[name];
         if (c.kind === 'foreign key') continue;
-        if (a.constraints[name] && sameConstraint(a.constraints[name], c)) continue;
+        if (a.constraints[name] && sameConstraint(a.constraints[name], c) && !usesAny(recreated.get(table), c)) continue;
         const hazards: Hazard[] = [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} violate ${c.kind} ${q(name)}`)];
         if (c.kind !== 'check') hazards.push(hazard('INDEX_BUILD', `builds an index on ${q(table)}, blocking writes while it runs`));
         hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while existing rows are checked`));
@@ -364,7 +401,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
       }
     }
     for (const name of keys(b.indexes)) {
-      if (a.indexes[name] && sameIndex(a.indexes[name], b.indexes[name])) continue;
+      if (a.indexes[name] && sameIndex(a.indexes[name], b.indexes[name]) && !usesAny(recreated.get(table), b.indexes[name])) continue;
       const hazards: Hazard[] = [];
       if (!isNew) {
         hazards.push(hazard('INDEX_BUILD', `builds index ${q(name)} on ${q(table)}, blocking writes while it runs`));
@@ -410,7 +447,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const b = to.tables[table].constraints;
     for (const name of keys(b)) {
       if (b[name].kind !== 'foreign key') continue;
-      if (a[name] && sameConstraint(a[name], b[name])) continue;
+      if (a[name] && sameConstraint(a[name], b[name]) && !foreignKeyUsesAny(recreated, table, b[name])) continue;
       const hazards = isNew ? [] : [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} reference missing rows of ${q(b[name].references ?? '')}`)];
       addForeignKeys.push(step('create', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} ADD ${constraintClause(name, b[name])}`, hazards));
     }
@@ -445,7 +482,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
   ];
 }
 
-function diffColumns(table: string, from: TableModel, to: TableModel, recreatedEnums: Set<string>): Step[] {
+function diffColumns(table: string, from: TableModel, to: TableModel, recreatedEnums: Set<string>, isEnum: (type: string) => boolean): Step[] {
   const drops: Step[] = [];
   const adds: Step[] = [];
   const alters: Step[] = [];
@@ -477,30 +514,24 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
   for (const column of kept(from.columns, to.columns)) {
     const a = from.columns[column];
     const b = to.columns[column];
-    // A generated expression cannot be altered in place (before PostgreSQL 17): drop and add.
-    // (An identity's kind can: SET GENERATED below. Dropping the column for it lost its values.)
-    if (a.generated !== b.generated) {
+    // A generated expression cannot be altered in place (before PostgreSQL 17), and a type Prisma
+    // does not convert is dropped and added as Prisma does: the column's values go (DATA_LOSS).
+    // (An identity's kind can change in place: SET GENERATED below.)
+    const change = columnChange(a, b, isEnum);
+    if (change === 'recreate') {
       dropColumn(column);
       addColumn(column, b);
       continue;
     }
-    const typeChanges = a.type !== b.type || a.collation !== b.collation;
     let defaultDropped = false;
-    if (typeChanges) {
+    if (change !== null) {
       // The old default may not cast to the new type: take it off first, put the target one back after.
       if (a.default !== null) {
         alter(column, 'DROP DEFAULT');
         defaultDropped = true;
       }
-      const hazards: Hazard[] = [];
-      if (!isSafeWidening(a.type, b.type) || a.collation !== b.collation) {
-        hazards.push(hazard('TABLE_REWRITE', `rewrites table ${q(table)} to change ${q(column)} from ${a.type} to ${b.type}`));
-        hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`));
-        hazards.push(hazard('MAY_FAIL_ON_DATA', `fails if a value of ${q(column)} in ${hasRowsNote} does not convert to ${b.type}`));
-        if (isNarrowing(a.type, b.type)) hazards.push(hazard('DATA_LOSS', `narrows ${q(column)} from ${a.type} to ${b.type}: longer values are cut or rounded`));
-      }
       const collate = b.collation ? ` COLLATE ${b.collation}` : '';
-      alter(column, `TYPE ${b.type}${collate} USING ${q(column)}::${b.type}`, hazards);
+      alter(column, `TYPE ${b.type}${collate} USING ${q(column)}::${b.type}`, typeChangeHazards(table, column, a, b, change));
     }
     // Order (pg-schema-diff's column cases): an identity goes before a default can be set, a
     // default goes and NOT NULL is set before an identity can be added (PostgreSQL refuses an

@@ -57,7 +57,7 @@ const CHANGES: Change[] = [
     name: 'change a column type (Int to BigInt)',
     edit: replace('age     Int', 'age     BigInt'),
     sql: ['ALTER COLUMN "age" TYPE bigint'],
-    hazards: ['TABLE_REWRITE', 'ACCESS_EXCLUSIVE_LOCK', 'MAY_FAIL_ON_DATA'],
+    hazards: ['TABLE_REWRITE', 'ACCESS_EXCLUSIVE_LOCK'],
   },
   {
     name: 'narrow a varchar',

@@ -3,7 +3,7 @@
  */
 import { expect } from 'chai';
 import { emptySchemaModel, type ColumnModel, type SchemaModel } from '../../src/catalog/model.js';
-import { diffSchemas, isSafeWidening } from '../../src/diff/diff.js';
+import { diffSchemas } from '../../src/diff/diff.js';
 
 function column(type: string, extra: Partial<ColumnModel> = {}): ColumnModel {
   return { type, notNull: false, default: null, identity: null, generated: null, collation: null, ...extra };
@@ -22,17 +22,6 @@ const withUserAndRole = (values: string[], roleDefault: string | null = null) =>
   });
 
 describe('diff rules (no database)', () => {
-  it('knows which type changes keep every value without a rewrite', () => {
-    expect(isSafeWidening('character varying(10)', 'character varying(20)')).to.equal(true);
-    expect(isSafeWidening('character varying(10)', 'text')).to.equal(true);
-    expect(isSafeWidening('numeric(10,2)', 'numeric(12,2)')).to.equal(true);
-    expect(isSafeWidening('timestamp(3) without time zone', 'timestamp(6) without time zone')).to.equal(true);
-    expect(isSafeWidening('character varying(20)', 'character varying(10)')).to.equal(false);
-    expect(isSafeWidening('numeric(10,2)', 'numeric(10,3)')).to.equal(false);
-    expect(isSafeWidening('integer', 'bigint')).to.equal(false);
-    expect(isSafeWidening('timestamp(3) without time zone', 'timestamp(3) with time zone')).to.equal(false);
-  });
-
   it('widening a varchar is a step without hazards; narrowing it is data loss', () => {
     const at = (type: string) => model((m) => (m.tables.T = { columns: { c: column(type) }, constraints: {}, indexes: {} }));
     const widen = diffSchemas(at('character varying(10)'), at('character varying(20)'));

@@ -168,7 +168,7 @@ describe('tm rollback (real binary)', function () {
     project.writePrisma('product.prisma', product);
     const narrow = await project.tm(db, ['migrate', 'shorten_product_names', '--force']);
     expect(narrow.code, output(narrow)).to.equal(0);
-    expect(narrow.stdout).to.contain('! DATA_LOSS: narrows "name" from text to character varying(3)');
+    expect(narrow.stdout).to.contain('! DATA_LOSS: converts "name" from text to character varying(3): values can be cut');
     expect((await db.query(`select distinct name from rn_1."Product"`)).rows).to.deep.equal([{ name: 'pro' }]);
 
     const rollback = await project.tm(db, ['rollback', 'shorten_product_names', '--schema', 'rn_1', '--force']);
