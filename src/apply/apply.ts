@@ -1,7 +1,8 @@
 /**
  * The applier: runs exactly what a plan says, or nothing, tenant by tenant.
  *
- * Per database: take the migration lock (lock.ts), make sure the history
+ * Per database: take the migration lock (lock.ts), run the plan's statements
+ * for the database as a whole (extensions it lacks), make sure the history
  * table exists, then let `parallelism` connections work through the plan's
  * tenants. Each tenant is one transaction:
  *
@@ -183,8 +184,8 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     await Promise.all(targets.map((target, i) => checkApplyPrivileges(lockClients[i], plan, target.config.name, config.metadataSchema)));
     const states = new Map(targets.map((target) => [target.config.name, new KnownStates()]));
     const storedModels = new Map(targets.map((target) => [target.config.name, new Set<string>()]));
-    await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
     await Promise.all(targets.map((target, i) => runDatabaseSteps(plan, target, lockClients[i], emit)));
+    await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
     const quick = new Set<string>();
     await Promise.all(
       targets.map(async (target, i) => {

@@ -113,4 +113,14 @@ describe('extensions installed once per database', function () {
     const again = await project.tm(db, ['plan', '--detailed-exitcode', '--name', 'again']);
     expect(again.code, output(again)).to.equal(0);
   });
+
+  it('an extension the datasource lists, installed in another schema than tenants.yaml says: refused, saying where it is', async () => {
+    await db.query('create schema extensions');
+    await db.query('create extension pg_trgm schema extensions');
+    const project = fleetProject({ tenants: ['ext_a'], prismaFiles: prismaFiles('  extensions = [pg_trgm]\n', 'model T {\n  id Int @id\n}\n') });
+    const result = await project.tm(db, ['plan', '--name', 'misplaced']);
+    expect(result.code, output(result)).to.equal(1);
+    expect(result.stderr).to.contain('Extension "pg_trgm" is installed in schema "extensions" of this database, not in "public"');
+    expect(result.stderr).to.contain('Set extensionSchema: extensions for this database in tenants.yaml');
+  });
 });
