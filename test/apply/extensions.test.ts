@@ -8,7 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { useFreshDatabase } from '../harness/database.js';
+import { takeExtensions } from '../../src/desired/extensions.js';
+import { renderCreateSql } from '../../src/desired/prismaEngine.js';
+import { splitStatements } from '../../src/sql/split.js';
+import { adminUrl, useFreshDatabase } from '../harness/database.js';
 import { DB_ENV, fleetProject, output, removeFleetProjects } from '../support/fleet.js';
 
 const GENERATOR = 'generator client {\n  provider = "prisma-client"\n  output   = "./generated"\n  previewFeatures = ["postgresqlExtensions"]\n}\n';
@@ -36,6 +39,23 @@ async function installed(db: ReturnType<typeof useFreshDatabase>): Promise<Recor
   const { rows } = await db.query(`select e.extname, n.nspname from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname <> 'plpgsql'`);
   return Object.fromEntries(rows.map((r) => [r.extname, r.nspname]));
 }
+
+describe('the extensions Prisma renders for a datasource', () => {
+  it('are taken out of its SQL with their schema and version; anything else stays', async () => {
+    const sql = await renderCreateSql(
+      [{ path: 'schema.prisma', content: prismaFiles('  extensions = [citext(version: "1.6", schema: "ext"), pg_trgm, uuidOssp(map: "uuid-ossp")]\n', 'model T {\n  id Int @id\n}\n')['schema.prisma'] }],
+      adminUrl(),
+    );
+    const { extensions, rest } = takeExtensions(splitStatements(sql));
+    expect(extensions).to.deep.equal([
+      { name: 'citext', schema: 'ext', version: '1.6' },
+      { name: 'pg_trgm', schema: null, version: null },
+      { name: 'uuid-ossp', schema: null, version: null },
+    ]);
+    expect(rest).to.have.length(1);
+    expect(rest[0]).to.match(/^CREATE TABLE "T"/);
+  });
+});
 
 describe('extensions installed once per database', function () {
   this.timeout(180_000);
