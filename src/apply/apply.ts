@@ -1,7 +1,8 @@
 /**
  * The applier: runs exactly what a plan says, or nothing, tenant by tenant.
  *
- * Per database: take the migration lock (lock.ts), make sure the history
+ * Per database: take the migration lock (lock.ts), run the plan's statements
+ * for the database as a whole (extensions it lacks), make sure the history
  * table exists, then let `parallelism` connections work through the plan's
  * tenants. Each tenant is one transaction:
  *
@@ -49,7 +50,7 @@ import { checkPlannedDatabase } from './target.js';
 export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
 
 export interface ApplyEvent {
-  type: 'started' | TenantOutcome | 'not-covered' | 'database-failed' | 'wave-started' | 'stopped';
+  type: 'started' | TenantOutcome | 'not-covered' | 'database-failed' | 'database-step' | 'wave-started' | 'stopped';
   database?: string;
   schema?: string;
   cohort?: string;
@@ -183,6 +184,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     await Promise.all(targets.map((target, i) => checkApplyPrivileges(lockClients[i], plan, target.config.name, config.metadataSchema)));
     const states = new Map(targets.map((target) => [target.config.name, new KnownStates()]));
     const storedModels = new Map(targets.map((target) => [target.config.name, new Set<string>()]));
+    await Promise.all(targets.map((target, i) => runDatabaseSteps(plan, target, lockClients[i], emit)));
     await Promise.all(targets.map((target, i) => prepareDatabase(plan, config, target, lockClients[i], emit, result)));
     const quick = new Set<string>();
     await Promise.all(
@@ -289,6 +291,36 @@ async function prepareDatabase(
       emit({ type: 'not-covered', database, schema, message: `${schema} is not covered by this plan (added after it was made): run tm plan again` });
     }
   }
+}
+
+/**
+ * Under the lock, before any tenant: the plan's statements for the database
+ * as a whole (extensions it lacked), in one transaction. Each can run again
+ * (IF NOT EXISTS), so a re-run of the plan after a crash runs them again.
+ */
+async function runDatabaseSteps(plan: Plan, target: DatabaseTarget, lockClient: pg.Client, emit: (e: ApplyEvent) => void): Promise<void> {
+  const database = target.config.name;
+  const steps = plan.databaseSteps?.find((d) => d.database === database)?.steps ?? [];
+  if (steps.length === 0) return;
+  await lockClient.query('BEGIN');
+  try {
+    await lockClient.query(`SET LOCAL lock_timeout = ${quoteLiteral(`${plan.settings.lockTimeoutMs}ms`)}`);
+    for (const step of steps) {
+      try {
+        await lockClient.query(step.sql);
+      } catch (error) {
+        throw new TmError(
+          `Database "${database}": ${step.sql} failed: ${(error as Error).message}. No tenant was changed.`,
+          'The role tm connects as needs the privileges CREATE EXTENSION needs; or create the extension as a superuser, then apply again.',
+        );
+      }
+    }
+    await lockClient.query('COMMIT');
+  } catch (error) {
+    await lockClient.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+  for (const step of steps) emit({ type: 'database-step', database, message: step.object });
 }
 
 /** Under the lock, before any tenant: the backups table, and whether this database's backups can be taken (backup.ts). */

@@ -13,7 +13,7 @@
  * tenant changed by hand is still only skipped as stale, as before.
  */
 import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
-import { introspectSchemas } from '../catalog/introspect.js';
+import { introspectSnapshot } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
 import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
@@ -40,7 +40,8 @@ export async function checkPlannedDatabase(db: Queryable, plan: Plan, database: 
   if (jobs.length === 0) return;
   const step = jobs.length / Math.min(SAMPLE, jobs.length);
   const sample = Array.from({ length: Math.min(SAMPLE, jobs.length) }, (_, i) => jobs[Math.floor(i * step)]);
-  const models = await introspectSchemas(db, sample.map((j) => j.schema));
+  // Read as tm plan reads (its own read-only transaction, search_path pg_catalog): so are the fingerprints it compares.
+  const models = await introspectSnapshot(db, sample.map((j) => j.schema));
   const known = sample.some(({ cohort, schema }) => {
     const model = models.get(schema);
     if (!model) return cohort.beforeFingerprint === ABSENT;

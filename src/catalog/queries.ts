@@ -26,6 +26,12 @@ import { quoteIdent } from '../sql/quote.js';
  * object), not by scanning pg_class, which has no index on relnamespace: one
  * schema's introspection then costs index lookups, not a scan of every
  * tenant's tables.
+ *
+ * Partitions are left out: they belong to their parent (a partitioned
+ * table, relkind 'p', which is a table of the model like any other), come
+ * and go at run time (a retention job attaches and drops them), and take
+ * every column, constraint and index from it. So a tenant's model and
+ * signature do not change with its partitions.
  */
 const RELS = `rels as (
   select c.oid, c.relname, c.relkind, w.nspname
@@ -33,6 +39,7 @@ const RELS = `rels as (
   join pg_depend dep on dep.refclassid = 'pg_namespace'::regclass and dep.refobjid = w.oid
                     and dep.classid = 'pg_class'::regclass and dep.objsubid = 0 and dep.deptype = 'n'
   join pg_class c on c.oid = dep.objid
+  where not c.relispartition
 )`;
 const WANTED = `wanted as (select n.oid, n.nspname from pg_namespace n where n.nspname = any($1::text[]::name[])),\n${RELS}`;
 
@@ -70,7 +77,12 @@ left join pg_collation coll on coll.oid = a.attcollation
 where c.relkind in ('r', 'p')
 order by c.oid, a.attnum`;
 
-/** Primary key, unique, check, foreign-key and exclusion constraints (NOT NULL, PostgreSQL 18's contype 'n', is a column property). */
+/**
+ * Primary key, unique, check, foreign-key and exclusion constraints (NOT
+ * NULL, PostgreSQL 18's contype 'n', is a column property). Those with a
+ * parent constraint are part of it: a foreign key to a partitioned table has
+ * one more row per partition of that table, on the referencing table.
+ */
 const CONSTRAINTS = `
 select c.nspname::text as schema,
        quote_ident(c.nspname) || '.' as schema_prefix,
@@ -89,9 +101,15 @@ from rels c
 join pg_constraint con on con.conrelid = c.oid
 left join pg_class fc on fc.oid = con.confrelid
 left join pg_namespace fn on fn.oid = fc.relnamespace
-where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x')`;
+where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x') and con.conparentid = 0`;
 
-/** Indexes that do not back a primary key, unique or exclusion constraint (those belong to the constraint). */
+/**
+ * Indexes that do not back a primary key, unique or exclusion constraint
+ * (those belong to the constraint). On a partitioned table PostgreSQL prints
+ * `ON ONLY "t"`, a statement that would build the parent's index alone; the
+ * index is the one `CREATE INDEX ON "t"` makes, which builds it on every
+ * partition too (and is what Prisma's SQL says), so it is printed that way.
+ */
 const INDEXES = `
 select c.nspname::text as schema,
        quote_ident(c.nspname) || '.' as schema_prefix,
@@ -99,7 +117,7 @@ select c.nspname::text as schema,
        ic.relname::text as name,
        i.indisunique as is_unique,
        i.indisvalid as is_valid,
-       replace(pg_get_indexdef(i.indexrelid), ' INDEX ' || quote_ident(ic.relname) || ' ON ', ' INDEX ON ') as definition,
+       replace(pg_get_indexdef(i.indexrelid), ' INDEX ' || quote_ident(ic.relname) || ' ON ' || case when c.relkind = 'p' then 'ONLY ' else '' end, ' INDEX ON ') as definition,
        i.indkey::int2[] as column_numbers
 from rels c
 join pg_index i on i.indrelid = c.oid
@@ -232,10 +250,11 @@ const partDigests = (whole: (catalog: WholeRowCatalog, alias: string) => string)
     )::text, '' order by c.relname collate "C", con.conname collate "C"))
     from rels c
     join pg_constraint con on con.conrelid = c.oid
-    where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x')`,
+    where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x') and con.conparentid = 0`,
   // Every index, also those of keys: a key's index has the key's name (PostgreSQL renames them together), so
-  // which index belongs to which key follows from the names. pg_get_indexdef prints the table's kind (ONLY for a
-  // partitioned table), the access method and the storage options; a key's definition, its tablespace too.
+  // which index belongs to which key follows from the names. pg_get_indexdef prints the access method and the
+  // storage options; a key's definition, its tablespace too. (The table's kind is in too, though its index
+  // prints the same whether the table is partitioned or not: a finer digest only reads one more schema.)
   indexes: `select md5(string_agg(row(
       c.relname, c.relkind, ic.relname, ic.relam, ic.reloptions, ic.reltablespace, ${whole('pg_index', 'i')},
       -- Operator class options (siglen=…) are kept with the index's own columns, not in pg_index.

@@ -36,6 +36,12 @@ export interface DatabaseConfig {
   tenants: TenantEntry[];
   /** Glob patterns (* and ?) to match against the database's schemas; see globToRegExp. */
   discover: string[];
+  /**
+   * Where the database's extensions (citext, pg_trgm, …) live, once for all
+   * its tenants: the schema tm creates a missing one in, unless the
+   * datasource names another (`citext(schema: "…")`). Default public.
+   */
+  extensionSchema: string;
 }
 
 export interface TenantsConfig {
@@ -56,6 +62,7 @@ export interface TenantsConfig {
 }
 
 export const DEFAULT_METADATA_SCHEMA = 'tm';
+export const DEFAULT_EXTENSION_SCHEMA = 'public';
 
 /**
  * Schema names tm accepts: lowercase ASCII, digits, _ and $, starting with a
@@ -155,7 +162,10 @@ export function globToRegExp(pattern: string): RegExp {
 
 interface TenantsYaml {
   metadataSchema?: string;
-  databases: Record<string, { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[] }>;
+  databases: Record<
+    string,
+    { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[]; extensionSchema?: string }
+  >;
   policy?: { allowHazards?: HazardType[] };
   waves?: string[];
 }
@@ -173,6 +183,7 @@ function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
           : { schema: entry.schema, labels: Object.fromEntries(Object.entries(entry.labels ?? {}).map(([k, v]) => [k, String(v)])) },
       ),
       discover: db.discover ?? [],
+      extensionSchema: db.extensionSchema ?? DEFAULT_EXTENSION_SCHEMA,
     })),
     policy: { allowHazards: [...new Set(data.policy?.allowHazards ?? [])] },
     waves: data.waves ?? [],
@@ -186,6 +197,12 @@ function checkNames(config: TenantsConfig, at: (segments: Array<string | number>
     throw new TmError(`${at(['metadataSchema'])}: metadataSchema "${config.metadataSchema}" is a name PostgreSQL reserves for itself`, 'Choose another name, such as tm.');
   }
   for (const db of config.databases) {
+    if (db.extensionSchema === config.metadataSchema || db.tenants.some((t) => t.schema === db.extensionSchema)) {
+      throw new TmError(
+        `${at(['databases', db.name, 'extensionSchema'])}: extensionSchema "${db.extensionSchema}" of database "${db.name}" is ${db.extensionSchema === config.metadataSchema ? "tm's metadata schema" : 'one of its tenants'}`,
+        'Extensions live in a schema of their own, shared by the tenants (public by default).',
+      );
+    }
     const firstIndex = new Map<string, number>();
     db.tenants.forEach((tenant, index) => {
       const where = at(tenantSegments(db, index));

@@ -4,17 +4,24 @@
  * roll back. Nothing persists, and desired and actual states are normalised
  * by the same PostgreSQL, so they compare equal exactly when a tenant is what
  * Prisma would have created.
+ *
+ * Extensions the datasource lists are not Prisma's to create in the scratch
+ * schema: the statements tm plans for the database (extensions.ts) run first,
+ * and the extension schemas follow the scratch schema on search_path, as they
+ * are there for the tenants.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { introspectSchemas } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
+import type { Step } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import { quoteIdent } from '../sql/quote.js';
 import { splitStatements } from '../sql/split.js';
+import { extensionSearchPath, extensionSteps, takeExtensions } from './extensions.js';
 
-/** What Prisma renders for an empty schema: types, tables, indexes, constraints, sequences, extensions, comments. */
-const EXPECTED = /^(CREATE\s+(TABLE|TYPE|(UNIQUE\s+)?INDEX|SEQUENCE|EXTENSION)|ALTER\s+(TABLE|TYPE|SEQUENCE)|COMMENT\s+ON)\b/i;
+/** What Prisma renders for an empty schema: types, tables, indexes, constraints, sequences, comments (its extensions are taken out first). */
+const EXPECTED = /^(CREATE\s+(TABLE|TYPE|(UNIQUE\s+)?INDEX|SEQUENCE)|ALTER\s+(TABLE|TYPE|SEQUENCE)|COMMENT\s+ON)\b/i;
 
 /**
  * Prisma's SQL, one statement at a time, each one of the kinds Prisma
@@ -24,8 +31,7 @@ const EXPECTED = /^(CREATE\s+(TABLE|TYPE|(UNIQUE\s+)?INDEX|SEQUENCE|EXTENSION)|A
  * checked here and sent over the extended protocol, where the server refuses
  * a string that holds more than one statement.
  */
-export function scratchStatements(createSql: string): string[] {
-  const statements = splitStatements(createSql);
+function checked(statements: string[]): string[] {
   const unexpected = statements.find((s) => !EXPECTED.test(s));
   if (unexpected) {
     const shown = unexpected.replace(/\s+/g, ' ').slice(0, 80);
@@ -37,23 +43,41 @@ export function scratchStatements(createSql: string): string[] {
   return statements;
 }
 
-export async function materializeDesired(client: pg.ClientBase, createSql: string): Promise<SchemaModel> {
+export interface Materialized {
+  model: SchemaModel;
+  /** What the database needs once, before its tenants: the extensions the datasource lists that it lacks (extensions.ts). */
+  databaseSteps: Step[];
+}
+
+export async function materializeDesired(client: pg.ClientBase, createSql: string, extensionSchema: string): Promise<Materialized> {
+  const { extensions, rest } = takeExtensions(splitStatements(createSql));
+  const statements = checked(rest);
   const scratch = `tm_desired_${randomBytes(6).toString('hex')}`;
   await client.query('BEGIN');
   try {
-    await client.query(`CREATE SCHEMA ${quoteIdent(scratch)}`);
-    await client.query(`SET LOCAL search_path TO ${quoteIdent(scratch)}`);
+    const databaseSteps = await extensionSteps(client, extensions, extensionSchema);
     try {
-      for (const statement of scratchStatements(createSql)) await client.query({ text: statement, queryMode: 'extended' } as pg.QueryConfig);
+      for (const step of databaseSteps) await client.query(step.sql);
+    } catch (error) {
+      throw new TmError(
+        `Creating the extensions the datasource lists failed on the server: ${(error as Error).message}`,
+        'tm plan tries them in a transaction it rolls back; the role it connects as needs the privileges CREATE EXTENSION needs (and the server the extension\'s files).',
+      );
+    }
+    await client.query(`CREATE SCHEMA ${quoteIdent(scratch)}`);
+    const path = [scratch, ...extensionSearchPath(extensions, extensionSchema)];
+    await client.query(`SET LOCAL search_path TO ${path.map(quoteIdent).join(', ')}`);
+    try {
+      for (const statement of statements) await client.query({ text: statement, queryMode: 'extended' } as pg.QueryConfig);
     } catch (error) {
       if (error instanceof TmError) throw error;
       throw new TmError(
         `The SQL Prisma renders for this schema failed on the server: ${(error as Error).message}`,
-        'This usually means the schema needs an extension or a PostgreSQL version the server lacks.',
+        `This usually means the schema needs an extension or a PostgreSQL version the server lacks. Extensions are looked up in ${path.slice(1).map((s) => `"${s}"`).join(', ')} (tenants.yaml's extensionSchema, default public); list the ones tm should create in the datasource (extensions = [...], preview feature postgresqlExtensions).`,
       );
     }
     const models = await introspectSchemas(client, [scratch]);
-    return models.get(scratch)!;
+    return { model: models.get(scratch)!, databaseSteps };
   } finally {
     await client.query('ROLLBACK');
   }

@@ -21,6 +21,8 @@ export function renderApplyEvent(event: ApplyEvent): string | null {
       return `  ■ ${event.message}`;
     case 'database-failed':
       return `  ✗ ${where}: stopped: ${event.message}`;
+    case 'database-step':
+      return `  + ${where}: ${event.message} (once, before its tenants)`;
     case 'not-covered':
       return `  ? ${where}: ${event.message}`;
     default:

@@ -17,7 +17,7 @@ import type { HazardType, StepAction } from '../diff/step.js';
 import type { Plan, PlanKind } from '../plan/types.js';
 import { isOutlier, outlierIds } from './outliers.js';
 
-export const PLAN_JSON_FORMAT_VERSION = '1.0';
+export const PLAN_JSON_FORMAT_VERSION = '1.1';
 
 export interface PlanJsonTenant {
   database: string;
@@ -115,6 +115,8 @@ export interface PlanJson {
     hazards: HazardType[];
     outliers: string[];
   };
+  /** Statements run once per database before its tenants (extensions it lacks); since 1.1. */
+  database_steps: { database: string; steps: Omit<PlanJsonStep, 'hazards'>[] }[];
   cohorts: PlanJsonCohort[];
   hazards: PlanJsonHazard[];
   unchanged: (PlanJsonTenant & { fingerprint: string })[];
@@ -187,6 +189,10 @@ export function planToJson(plan: Plan): PlanJson {
       hazards: [...plan.summary.hazards],
       outliers: outlierIds(plan),
     },
+    database_steps: (plan.databaseSteps ?? []).map((d) => ({
+      database: d.database,
+      steps: d.steps.map((s, i) => ({ index: i + 1, action: s.action, object: s.object, sql: s.sql, transactional: s.transactional })),
+    })),
     cohorts,
     hazards: cohorts.flatMap((c) =>
       c.steps.flatMap((s) => s.hazards.map((h) => ({ type: h.type, message: h.message, cohort: c.id, step: s.index, object: s.object, tenant_count: c.tenant_count }))),

@@ -151,8 +151,14 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     for (const note of r.notes) out.push(`- ⚠️ ${mdText(note)}`);
     if (r.restores.length || r.notes.length) out.push('');
   }
+  for (const entry of plan.databaseSteps ?? []) {
+    // Short and bounded (one statement per extension): always shown whole.
+    out.push(`### Database ${mdCode(entry.database)}: once, before its tenants`, '');
+    for (const step of entry.steps) out.push(`- ${mdCode(step.sql)}`);
+    out.push('');
+  }
   if (plan.cohorts.length === 0) {
-    out.push('Nothing to apply.');
+    out.push(plan.databaseSteps?.length ? 'No tenant schema to change.' : 'Nothing to apply.');
     return out.join('\n') + '\n';
   }
 

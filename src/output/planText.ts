@@ -4,7 +4,7 @@
  */
 import { shortFingerprint } from '../catalog/fingerprint.js';
 import type { Step } from '../diff/step.js';
-import type { Cohort, Plan, PlanTenant } from '../plan/types.js';
+import type { Cohort, DatabaseSteps, Plan, PlanTenant } from '../plan/types.js';
 import { describeOutlier, isOutlier } from './outliers.js';
 
 export const SYMBOL: Record<Step['action'], string> = { create: '+', alter: '~', drop: '-' };
@@ -54,12 +54,25 @@ export function renderCohort(cohort: Cohort, plan: Plan, options: { sql: boolean
   return lines.join('\n');
 }
 
+/** A database's statements run once before its tenants (Plan.databaseSteps). */
+export function renderDatabaseSteps(entry: DatabaseSteps, options: { sql: boolean }): string {
+  const lines = [`Database ${entry.database}: once, before its tenants`, ''];
+  for (const step of entry.steps) {
+    lines.push(`  ${SYMBOL[step.action]} ${step.object}`);
+    if (options.sql) lines.push(indent(step.sql + ';', '      '));
+  }
+  lines.push('');
+  return lines.join('\n');
+}
+
 export function renderPlanSummaryLine(plan: Plan): string {
   const s = plan.summary;
-  if (plan.cohorts.length === 0) return `No changes. ${plural(s.unchanged, 'schema')} already match the Prisma schema.`;
+  const once = (plan.databaseSteps ?? []).reduce((n, d) => n + d.steps.length, 0);
+  const databaseSteps = once ? ` ${plural(once, 'statement')} once per database first.` : '';
+  if (plan.cohorts.length === 0 && !once) return `No changes. ${plural(s.unchanged, 'schema')} already match the Prisma schema.`;
   const created = s.toCreate ? ` (${s.toCreate} new)` : '';
   const hazards = s.hazards.length ? ` Hazards: ${s.hazards.join(', ')}.` : '';
-  return `Plan: ${plural(s.toChange, 'schema')} to change${created}, ${s.unchanged} unchanged, in ${plural(plan.cohorts.length, 'cohort')}.${hazards}`;
+  return `Plan: ${plural(s.toChange, 'schema')} to change${created}, ${s.unchanged} unchanged, in ${plural(plan.cohorts.length, 'cohort')}.${databaseSteps}${hazards}`;
 }
 
 export function renderPlanText(plan: Plan, options: { sql: boolean } = { sql: true }): string {
@@ -68,6 +81,7 @@ export function renderPlanText(plan: Plan, options: { sql: boolean } = { sql: tr
     `tm ${plan.kind} "${plan.name}": ${plural(plan.summary.tenants, 'tenant schema')} on ${plural(plan.databases.length, 'database')} (${plan.databases.join(', ')}); Prisma schema ${plan.schema.hash.slice(0, 19)}… (${plural(plan.schema.files.length, 'file')})`,
     '',
   );
+  for (const entry of plan.databaseSteps ?? []) parts.push(renderDatabaseSteps(entry, options));
   for (const cohort of plan.cohorts) parts.push(renderCohort(cohort, plan, options));
   for (const skipped of plan.notPlanned ?? []) {
     parts.push(`! Not planned: database ${skipped.database} could not be reached (${skipped.reason}); its listed tenants: ${skipped.tenants.join(', ') || '(none)'}`, '');

@@ -5,7 +5,7 @@
 import { ABSENT, canonicalJson, fingerprint, sha256 } from '../catalog/fingerprint.js';
 import { emptySchemaModel, type SchemaModel } from '../catalog/model.js';
 import { diffSchemas, indexesToBuild } from '../diff/diff.js';
-import type { HazardType } from '../diff/step.js';
+import type { HazardType, Step } from '../diff/step.js';
 import { TM_VERSION } from '../version.js';
 import { backupTargets } from './kinds/backupTargets.js';
 import { PLAN_FORMAT_VERSION, type Cohort, type Plan, type PlanKind, type PlanTenant, type UnchangedTenant } from './types.js';
@@ -14,6 +14,8 @@ export interface DatabaseState {
   name: string;
   /** What the tenants should be. */
   desired: SchemaModel;
+  /** Statements the database needs once, before its tenants (extensions it lacks); none when absent. */
+  steps?: Step[];
   /** Every tenant to plan, with its current model (undefined: the schema does not exist). */
   tenants: { schema: string; model: SchemaModel | undefined }[];
 }
@@ -92,6 +94,7 @@ export function buildPlan(input: PlanInput): Plan {
     }
   }
 
+  const databaseSteps = input.databases.filter((d) => d.steps?.length).map((d) => ({ database: d.name, steps: d.steps! }));
   // Largest cohort first: the common case leads, drifted outliers follow.
   const ordered = [...cohorts.values()].sort((a, b) => b.tenants.length - a.tenants.length || a.beforeFingerprint.localeCompare(b.beforeFingerprint));
   ordered.forEach((c, i) => (c.id = `c${i + 1}`));
@@ -116,6 +119,7 @@ export function buildPlan(input: PlanInput): Plan {
     },
     ...(input.scope && (input.scope.schemas.length || input.scope.databases.length) ? { scope: input.scope } : {}),
     ...(input.notPlanned?.length ? { notPlanned: input.notPlanned } : {}),
+    ...(databaseSteps.length ? { databaseSteps } : {}),
     cohorts: ordered,
     afterModels,
     unchanged,
@@ -132,5 +136,5 @@ function withoutIndexes(model: SchemaModel, indexes: { table: string; name: stri
 }
 
 export function planHasChanges(plan: Plan): boolean {
-  return plan.cohorts.length > 0;
+  return plan.cohorts.length > 0 || (plan.databaseSteps?.length ?? 0) > 0;
 }

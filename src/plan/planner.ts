@@ -11,6 +11,7 @@ import type { DatabaseConfig, TenantsConfig } from '../config/tenants.js';
 import { connect, connectionLostError, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { desiredState } from '../desired/index.js';
+import type { Step } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import type { LoadedSchema } from '../schema/load.js';
 import { buildPlan, type DatabaseState } from './build.js';
@@ -50,7 +51,7 @@ export function selectDatabases(config: TenantsConfig, names: string[]): Databas
 /** Listed tenants plus those discovery patterns find, never the metadata schema or its backup schema. */
 export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
   const listed = database.tenants.map((t) => t.schema);
-  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema, backupSchemaName(metadataSchema)]);
+  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema, backupSchemaName(metadataSchema), database.extensionSchema]);
   return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
 }
 
@@ -73,6 +74,8 @@ export interface IntrospectedDatabase {
   schemas: string[];
   models: Map<string, SchemaModel>;
   desired: SchemaModel;
+  /** What the database needs once, before its tenants (extensions it lacks). */
+  databaseSteps: Step[];
 }
 
 /** One connection per database, all databases at once: tenants, their models, and the desired model. */
@@ -119,10 +122,10 @@ export async function introspectFleet(
           // The desired state is worked out on a connection of its own, while the tenants are read.
           const [models, desired] = await Promise.all([
             readTenants(r.target, r.client, schemas),
-            Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url)),
+            Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url, undefined, r.target.config.extensionSchema)),
           ]);
           if (await hasCitus(r.client)) refuseWhatCitusRejects(r.target.config.name, desired.model);
-          return { target: r.target, schemas, models, desired: desired.model };
+          return { target: r.target, schemas, models, desired: desired.model, databaseSteps: desired.databaseSteps };
         } catch (error) {
           throw isConnectionLost(error) ? connectionLostError(r.target.config.name, error, 'planning') : error;
         }
@@ -165,6 +168,7 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
   const databases: DatabaseState[] = introspected.map((d) => ({
     name: d.target.config.name,
     desired: d.desired,
+    steps: d.databaseSteps,
     tenants: d.schemas.map((schema) => ({ schema, model: d.models.get(schema) })),
   }));
   return buildPlan({

@@ -78,6 +78,12 @@ export interface RollbackInfo {
   notes: string[];
 }
 
+/** One database's statements of Plan.databaseSteps. */
+export interface DatabaseSteps {
+  database: string;
+  steps: Step[];
+}
+
 export interface UnchangedTenant extends PlanTenant {
   fingerprint: string;
 }
@@ -122,6 +128,13 @@ export interface Plan {
   rollback?: RollbackInfo;
   /** Databases left out by --skip-unreachable: why, and the tenants tenants.yaml lists there (discovery could not run). */
   notPlanned?: { database: string; reason: string; tenants: string[] }[];
+  /**
+   * Statements run once per database, under the migration lock, before any of
+   * its tenants: the extensions the datasource lists that it lacks
+   * (src/desired/extensions.ts). Each can run again (IF NOT EXISTS). Absent
+   * when there are none.
+   */
+  databaseSteps?: DatabaseSteps[];
   cohorts: Cohort[];
   /** The model each after-fingerprint stands for: what apply compares a schema with when it does not match. */
   afterModels: Record<string, SchemaModel>;

@@ -15,6 +15,7 @@ function config(waves: string[]): TenantsConfig {
         name: 'main',
         urlEnv: 'DATABASE_URL',
         discover: ['tenant_*'],
+        extensionSchema: 'public',
         tenants: [
           { schema: 't_canary', labels: { wave: 'canary' } },
           { schema: 't_early', labels: { wave: 'early' } },

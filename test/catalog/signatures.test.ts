@@ -39,8 +39,19 @@ CREATE INDEX "Tag_search_idx" ON "Tag" USING gist (search tsvector_ops (siglen =
 CREATE VIEW active_users AS SELECT id, email FROM "User" WHERE age > 20;
 `;
 
-/** One schema each: the base state and one change; `same` when the change leaves the model as it was. */
-const VARIANTS: { name: string; sql: string; same?: boolean }[] = [
+/** A table partitioned by hand, with partitions: they belong to it (not tables of the model), whatever their number. */
+const PARTITIONED = `CREATE TABLE "Event" (id int NOT NULL, at timestamp(3) NOT NULL, CONSTRAINT "Event_pkey" PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+  CREATE INDEX "Event_at_idx" ON "Event"(at);
+  CREATE TABLE "Event_1" PARTITION OF "Event" FOR VALUES FROM ('2026-01-01') TO ('2026-02-01');
+  CREATE TABLE "Delivery" (id int PRIMARY KEY, "eventId" int, "eventAt" timestamp(3),
+    CONSTRAINT "Delivery_event_fkey" FOREIGN KEY ("eventId", "eventAt") REFERENCES "Event"(id, at))`;
+
+/**
+ * One schema each: the base state and one change; `same` when the change
+ * leaves the model as it was; `sameAs` another variant whose model and
+ * signature it has.
+ */
+const VARIANTS: { name: string; sql: string; same?: boolean; sameAs?: string }[] = [
   { name: 'default', sql: `ALTER TABLE "User" ALTER COLUMN status SET DEFAULT 'old'` },
   { name: 'enum_default', sql: `ALTER TABLE "User" ALTER COLUMN role SET DEFAULT 'OWNER'` },
   { name: 'enum_value', sql: `ALTER TYPE "Role" ADD VALUE 'GUEST'` },
@@ -71,6 +82,17 @@ const VARIANTS: { name: string; sql: string; same?: boolean }[] = [
   { name: 'empty_table', sql: `CREATE TABLE "Empty" ()` },
   // Same model, other attribute numbers: another signature, the base's model.
   { name: 'column_readded', sql: `ALTER TABLE "Post" DROP COLUMN code; ALTER TABLE "Post" ADD COLUMN code varchar(10)`, same: true },
+  // Extensions live once per database, in public (created in before()): their types and operator classes print qualified.
+  { name: 'citext_column', sql: `ALTER TABLE "User" ADD COLUMN handle public.citext` },
+  { name: 'trgm_index', sql: `CREATE INDEX "Post_trgm_idx" ON "Post" USING gin (title public.gin_trgm_ops)` },
+  { name: 'trgm_gist_index', sql: `CREATE INDEX "Post_trgm_idx" ON "Post" USING gist (title public.gist_trgm_ops)` },
+  { name: 'partitioned', sql: PARTITIONED },
+  {
+    name: 'partitioned_more',
+    sql: `${PARTITIONED}; CREATE TABLE "Event_2" PARTITION OF "Event" FOR VALUES FROM ('2026-02-01') TO ('2026-03-01')`,
+    sameAs: 'partitioned',
+  },
+  { name: 'partitioned_index', sql: `${PARTITIONED}; CREATE INDEX "Event_id_idx" ON "Event"(id)` },
 ];
 
 /** Schemas whose own name shows up in their texts, that need quoting, or whose qualifier could overlap itself ('.' inside). */
@@ -86,7 +108,7 @@ describe('introspection by state (signatures) on a fleet', function () {
   const all = [...base, ...variants, ...ODD_NAMES];
 
   before(async () => {
-    const ddl: string[] = [];
+    const ddl: string[] = ['CREATE EXTENSION IF NOT EXISTS citext SCHEMA public; CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;'];
     for (const schema of all) ddl.push(`CREATE SCHEMA ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)};\n${BASE}`);
     VARIANTS.forEach((v, i) => ddl.push(`SET search_path TO ${quoteIdent(variants[i])}; ${v.sql};`));
     // A default that shows the schema's own qualifier after a letter (so not a qualifier): equal signatures, models
@@ -124,7 +146,13 @@ describe('introspection by state (signatures) on a fleet', function () {
       const json = canonicalJson(alone.get(variants[i]));
       if (v.same) expect(json, v.name).to.equal(baseJson);
       else expect(json, v.name).to.not.equal(baseJson);
+      if (v.sameAs) expect(json, v.name).to.equal(canonicalJson(alone.get(`sig_${v.sameAs}`)));
     }
+    const partitioned = alone.get('sig_partitioned')!;
+    expect(Object.keys(partitioned.tables)).to.include.members(['Event', 'Delivery']).and.not.include('Event_1');
+    expect(partitioned.tables.Event.indexes.Event_at_idx.definition).to.equal('CREATE INDEX ON "Event" USING btree (at)');
+    expect(Object.keys(partitioned.tables.Delivery.constraints).sort()).to.deep.equal(['Delivery_event_fkey', 'Delivery_pkey']);
+    expect(alone.get('sig_citext_column')!.tables.User.columns.handle.type).to.equal('public.citext');
     expect(alone.get('sig_odd_a')!.tables.t.columns.note.default).to.equal(`'xsig_odd_a.y'::text`);
   });
 
@@ -143,6 +171,8 @@ describe('introspection by state (signatures) on a fleet', function () {
     // All made by one multi-statement script: the same expressions sit at other places in it.
     for (const schema of [...base, 'Sig_Quoted_A', 'Sig_Quoted_B']) expect(of(schema), schema).to.equal(of(base[0]));
     for (const [i, v] of VARIANTS.entries()) if (!v.same) expect(of(variants[i]), v.name).to.not.equal(of(base[0]));
+    // Partitions are not part of a schema's state: one signature whatever their number.
+    for (const v of VARIANTS) if (v.sameAs) expect(of(`sig_${v.name}`), v.name).to.equal(of(`sig_${v.sameAs}`));
     // Equal signatures, different models: only the check on the model read keeps them apart.
     expect(of('sig_odd_a')).to.equal(of('sig_odd_b'));
   });

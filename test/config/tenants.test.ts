@@ -37,6 +37,7 @@ describe('tenants.yaml', () => {
             { schema: 'tenant_initech', labels: {} },
           ],
           discover: ['tenant_*'],
+          extensionSchema: 'public',
         },
       ],
       policy: { allowHazards: [] },
@@ -60,6 +61,17 @@ describe('tenants.yaml', () => {
     expect(config.metadataSchema).to.equal('tm');
     expect(config.databases[0].tenants).to.deep.equal([{ schema: 't1', labels: { wave: '2', pilot: 'true' } }]);
     expect(config.databases[0].discover).to.deep.equal([]);
+    expect(config.databases[0].extensionSchema).to.equal('public');
+  });
+
+  it('reads a database\'s extensionSchema, and refuses one that is a tenant or the metadata schema', () => {
+    const dir = tempProject({ 'tenants.yaml': `${MAIN}    extensionSchema: extensions\n` }, { example: false });
+    expect(loadTenantsConfig(dir).databases[0].extensionSchema).to.equal('extensions');
+    expect(errorFor(`${MAIN}    extensionSchema: "Ext"\n`).message).to.match(/^tenants\.yaml:4:22: databases\.main\.extensionSchema "Ext" is not a schema name/);
+    expect(errorFor(`${MAIN}    extensionSchema: a\n    tenants: [a]\n`).message).to.equal(
+      'tenants.yaml:4:22: extensionSchema "a" of database "main" is one of its tenants',
+    );
+    expect(errorFor(`${MAIN}    extensionSchema: tm\n`).message).to.match(/^tenants\.yaml:4:22: extensionSchema "tm" of database "main" is tm's metadata schema/);
   });
 
   it('reads another file when given one', () => {
@@ -74,7 +86,7 @@ describe('tenants.yaml', () => {
   });
 
   it('reports unknown keys at the key, listing the allowed ones', () => {
-    expect(errorFor(`${MAIN}    tenant:\n      - a\n`).message).to.equal('tenants.yaml:4:5: unknown key "tenant" in databases.main (allowed: url, tenants, discover)');
+    expect(errorFor(`${MAIN}    tenant:\n      - a\n`).message).to.equal('tenants.yaml:4:5: unknown key "tenant" in databases.main (allowed: url, tenants, discover, extensionSchema)');
     expect(errorFor(`${MAIN}schemas: 1\n`).message).to.equal('tenants.yaml:4:1: unknown key "schemas" (allowed: metadataSchema, databases, waves, policy)');
     expect(errorFor(`${MAIN}    tenants:\n      - schema: a\n        label: { x: y }\n`).message).to.match(/^tenants\.yaml:6:9: unknown key "label"/);
   });
@@ -120,7 +132,7 @@ describe('tenants.yaml', () => {
 });
 
 describe('database URLs', () => {
-  const db: DatabaseConfig = { name: 'main', urlEnv: 'MAIN_DATABASE_URL', tenants: [], discover: [] };
+  const db: DatabaseConfig = { name: 'main', urlEnv: 'MAIN_DATABASE_URL', tenants: [], discover: [], extensionSchema: 'public' };
 
   it('come from the environment', () => {
     expect(resolveDatabaseUrl(db, { MAIN_DATABASE_URL: 'postgresql://localhost/app' })).to.equal('postgresql://localhost/app');

@@ -11,7 +11,8 @@ import { PLAN_JSON_FORMAT_VERSION, planToJson } from '../../src/output/planJson.
 import { MARKDOWN_BUDGET, renderPlanMarkdown } from '../../src/output/planMarkdown.js';
 import { renderPlanText } from '../../src/output/planText.js';
 import { renderShowText } from '../../src/output/showText.js';
-import { buildPlan } from '../../src/plan/build.js';
+import { buildPlan, planHasChanges, planIntegrity } from '../../src/plan/build.js';
+import type { Plan } from '../../src/plan/types.js';
 import { runTm } from '../harness/cli.js';
 import { useFreshDatabase } from '../harness/database.js';
 import { fleetProject, output, removeFleetProjects } from '../support/fleet.js';
@@ -203,7 +204,7 @@ describe('tm show', function () {
     const json = planToJson(plan);
 
     it('is versioned and matches schemas/plan-json-output.schema.json exactly', () => {
-      expect(json.format_version).to.equal(PLAN_JSON_FORMAT_VERSION).and.equal('1.0');
+      expect(json.format_version).to.equal(PLAN_JSON_FORMAT_VERSION).and.equal('1.1');
       expect(validateJsonOutput(json)).to.equal(null);
       expect(validateJsonOutput({ ...json, surprise: 1 }), 'the schema lists every field').to.not.equal(null);
     });
@@ -246,6 +247,46 @@ describe('tm show', function () {
         { object: 'column', table: 'User', column: 'legacy', key: ['id'], columns: ['id', 'legacy'], as_text: [], data_loss: true },
       ]);
       expect(JSON.stringify(json)).to.not.contain('the merged Prisma schema');
+    });
+  });
+
+  describe('statements once per database (extensions a database lacks)', () => {
+    const steps = [{ action: 'create' as const, object: 'extension "citext"', sql: 'CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "public"', transactional: true, hazards: [] }];
+    const withSteps = (plan: Plan) => {
+      const databaseSteps = [{ database: 'main', steps }];
+      const { integrity: _old, ...content } = { ...plan, databaseSteps };
+      return { ...content, integrity: planIntegrity(content) };
+    };
+
+    it('are shown once, before the cohorts, in every format, and the plan file with them is valid', async () => {
+      const plan = withSteps(goldenPlan());
+      const text = renderPlanText(plan);
+      expect(text).to.contain('Database main: once, before its tenants\n\n  + extension "citext"\n      CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "public";\n');
+      expect(text.indexOf('Database main')).to.be.lessThan(text.indexOf('Cohort c1'));
+      expect(text).to.match(/in 3 cohorts\. 1 statement once per database first\. Hazards/);
+      expect(renderPlanMarkdown(plan)).to.contain('### Database `main`: once, before its tenants\n\n- `CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "public"`\n');
+      const json = planToJson(plan);
+      expect(json.database_steps).to.deep.equal([{ database: 'main', steps: [{ index: 1, action: 'create', object: 'extension "citext"', sql: steps[0].sql, transactional: true }] }]);
+      expect(validateJsonOutput(json)).to.equal(null);
+      const shown = await runTm(['show', writeTempPlan(plan)]);
+      expect(shown.code, output(shown)).to.equal(0);
+      expect(shown.stdout).to.contain('CREATE EXTENSION IF NOT EXISTS "citext"');
+    });
+
+    it('are a change on their own: a plan with no tenant to change still has something to apply', () => {
+      const desired = goldenDesired();
+      const plan = buildPlan({
+        kind: 'migrate',
+        name: 'extensions',
+        createdAt: FIXED_CREATED_AT,
+        schema: { folder: 'prisma/schema', files: ['prisma/schema/schema.prisma'], hash: 'sha256:' + 'ab'.repeat(32), text: '' },
+        databases: [{ name: 'main', desired, steps, tenants: [{ schema: 'tenant_done', model: desired }] }],
+        lockTimeoutMs: 5000,
+      });
+      expect(plan.databaseSteps).to.deep.equal([{ database: 'main', steps }]);
+      expect(planHasChanges(plan)).to.equal(true);
+      expect(renderPlanText(plan)).to.match(/^Plan: 0 schemas to change, 1 unchanged, in 0 cohorts\. 1 statement once per database first\.$/m);
+      expect(planToJson(goldenPlan()).database_steps).to.deep.equal([]);
     });
   });
 

@@ -122,7 +122,7 @@ export class InitCommand extends TmCommand {
   private async lookAtDatabase(envName: string, url: string): Promise<FoundSchema[]> {
     const { connect } = await import('../../db/connect.js');
     const { candidateSchemas } = await import('../../init/init.js');
-    const target = { config: { name: 'main', urlEnv: envName, tenants: [], discover: [] }, url };
+    const target = { config: { name: 'main', urlEnv: envName, tenants: [], discover: [], extensionSchema: 'public' }, url };
     try {
       const client = await connect(target, 'init');
       try {
