@@ -24,22 +24,31 @@ type Engine = Awaited<ReturnType<SchemaEngineModule['SchemaEngine']['new']>>;
 
 const PG_CHAR_OID = 18; // PostgreSQL's internal one-byte "char" (pg_constraint.contype and the like)
 const PG_TEXT_OID = 25;
+const COLUMN_TYPE_CHARACTER = 6; // ColumnTypeEnum.Character of @prisma/driver-adapter-utils
+
+/** The positions of the "char" columns of a result, by its rows array (which the adapter passes through as is). */
+const charColumns = new WeakMap<object, number[]>();
 
 /**
  * The engine's introspection reads "char" catalog columns (contype,
- * confdeltype, confupdtype), which @prisma/adapter-pg 7.10 refuses with
- * "Column type 'char' could not be deserialized". pg already hands their
- * values over as one-letter strings, so labelling the columns as text is
- * enough for the adapter to report them as text, which the engine accepts.
- * This is done on the client, under the adapter, because the adapter maps
- * column types before any pg type parser is involved.
+ * confdeltype, confupdtype) and expects them as characters, but
+ * @prisma/adapter-pg 7.10 refuses their type ("Column type 'char' could not
+ * be deserialized"). pg already hands the values over as one-letter strings:
+ * the columns are relabelled as text here, on the client under the adapter
+ * (the adapter maps column types before any pg type parser is involved), and
+ * their positions remembered so that the adapter's result can report them as
+ * characters (withCharColumns).
  */
 function relabelCharColumns<T>(result: T): T {
   // A multi-statement query yields an array of results.
-  for (const r of (Array.isArray(result) ? result : [result]) as { fields?: { dataTypeID: number }[] }[]) {
-    for (const field of r?.fields ?? []) {
-      if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-    }
+  for (const r of (Array.isArray(result) ? result : [result]) as { fields?: { dataTypeID: number }[]; rows?: object }[]) {
+    const positions: number[] = [];
+    (r?.fields ?? []).forEach((field, i) => {
+      if (field.dataTypeID !== PG_CHAR_OID) return;
+      field.dataTypeID = PG_TEXT_OID;
+      positions.push(i);
+    });
+    if (positions.length && r.rows) charColumns.set(r.rows, positions);
   }
   return result;
 }
@@ -60,6 +69,44 @@ export class CharAsTextClient extends pg.Client {
   }
 }
 
+type RawResult = { columnTypes: number[]; rows: object };
+type Queryable = { queryRaw(query: unknown): Promise<RawResult> };
+
+/** The adapter factory with every adapter it makes reporting the relabelled "char" columns as characters again. */
+function withCharColumns<F extends { connect(): Promise<Queryable> }>(factory: F): F {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const queryRaw = adapter.queryRaw.bind(adapter);
+    adapter.queryRaw = async (query) => {
+      const result = await queryRaw(query);
+      for (const i of charColumns.get(result.rows) ?? []) result.columnTypes[i] = COLUMN_TYPE_CHARACTER;
+      return result;
+    };
+    return adapter;
+  };
+  return factory;
+}
+
+/**
+ * Runs one engine call. A panic of the engine surfaces as an uncaught
+ * RuntimeError, not as a rejected promise: while the call runs, such an error
+ * rejects it (with the panic's message), so that a panic fails the case that
+ * met it instead of ending the process.
+ */
+function guardPanics<T>(call: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onPanic = (error: Error) => {
+      if (error instanceof WebAssembly.RuntimeError) reject(new Error(`engine panic: ${wasmPanicRegistry().message || error.message}`));
+      else throw error;
+    };
+    process.on('uncaughtException', onPanic);
+    call()
+      .then(resolve, reject)
+      .finally(() => process.off('uncaughtException', onPanic));
+  });
+}
+
 /**
  * An engine whose datasource is `schema` of the database (PrismaPg's `schema`
  * option is what tells the engine which schema to describe), given to `fn`,
@@ -72,12 +119,13 @@ export async function withLiveEngine<T>(connectionString: string, schema: string
   const { bindMigrationAwareSqlAdapterFactory } = require('@prisma/driver-adapter-utils');
   const pool = new pg.Pool({ connectionString, max: 1, Client: CharAsTextClient });
   pool.on('error', () => {});
-  const adapter = bindMigrationAwareSqlAdapterFactory(new PrismaPg(pool, { schema }));
+  const adapter = bindMigrationAwareSqlAdapterFactory(withCharColumns(new PrismaPg(pool, { schema })));
   let engine: Engine | undefined;
   try {
     registry.message = '';
-    engine = await SchemaEngine.new({ datamodels: files.map((f) => [f.path, f.content]) }, () => {}, adapter);
-    return await fn(engine);
+    engine = await guardPanics(() => SchemaEngine.new({ datamodels: files.map((f) => [f.path, f.content]) }, () => {}, adapter));
+    const ready = engine;
+    return await guardPanics(() => fn(ready));
   } catch (error) {
     throw new Error(`Prisma's schema engine failed on schema ${schema}: ${registry.message || (error as Error).message}`);
   } finally {
