@@ -11,9 +11,10 @@
  * Then, comparing the objects each plan changes (touched.ts):
  *  - tm's plan for the tenant contains no object Prisma's engine does not
  *    also want to change (so where Prisma sees no drift, tm's plan is empty);
- *  - every object Prisma wants to change is a real drift of the project's
- *    history, listed with its reason in expectations.json (`real-history`),
- *    anything else fails, and an entry no longer seen is reported stale;
+ *  - every object Prisma wants to change (beyond its baseline, realChecks.ts)
+ *    is a real drift of the project's history, listed with its reason in
+ *    expectations.json (`real-history`), anything else fails, and an entry
+ *    no longer seen is reported stale;
  *  - tm's plan applies and converges (re-plan empty), and Prisma sees no
  *    drift afterwards that it did not see before.
  */
@@ -50,7 +51,7 @@ export interface HistoryOutcome {
   lines: string[];
 }
 
-export async function runHistoryOracle(project: RealProject, url: string, current: ProjectSchema, documented: Record<string, string>): Promise<HistoryOutcome> {
+export async function runHistoryOracle(project: RealProject, url: string, current: ProjectSchema, baseline: string[], documented: Record<string, string>): Promise<HistoryOutcome> {
   const lines: string[] = [];
   const fail = (problem: string): HistoryOutcome => ({ problem, lines });
   return withClient(url, async (client) => {
@@ -67,7 +68,10 @@ export async function runHistoryOracle(project: RealProject, url: string, curren
     }
     await client.query('RESET search_path');
 
-    const prisma = touchedObjects(await prismaDrift(url, TENANT, current.loaded.files));
+    const drift = await prismaDrift(url, TENANT, current.loaded.files);
+    const prisma = touchedObjects(drift);
+    // Objects whose drift is Prisma's baseline (it sees it in a tenant its own SQL made) need no documenting.
+    const beyondBaseline = touchedObjects(drift.filter((s) => !baseline.includes(s)));
     const desired = (await desiredState(current.loaded.files, url, client)).model;
     const actual = (await introspect(client, [TENANT])).get(TENANT)!;
     const steps = diffSchemas(actual, desired);
@@ -75,17 +79,22 @@ export async function runHistoryOracle(project: RealProject, url: string, curren
 
     const problems: string[] = [];
     const extra = tm.filter((o) => !prisma.includes(o));
-    if (extra.length) {
-      const sqlOf = (o: string) => steps.find((s) => touchedObjects([s.sql]).includes(o))?.sql ?? '';
-      problems.push(`tm's plan changes ${extra.length} objects Prisma's engine sees no drift in: ${extra.map((o) => `${o} (${oneLine(sqlOf(o), 100)})`).join(', ')}`);
+    for (const object of extra) {
+      const sql = steps.find((s) => touchedObjects([s.sql]).includes(object))?.sql ?? '';
+      lines.push(`TM ONLY     real ${project.name}/history ${object} — tm's plan changes it, Prisma's engine sees no drift in it: ${oneLine(sql, 140)}`);
     }
-    for (const object of prisma) {
+    if (extra.length) problems.push(`tm's plan changes ${extra.length} objects Prisma's engine sees no drift in (TM ONLY lines)`);
+    for (const object of beyondBaseline) {
       const reason = documented[object];
-      lines.push(`${reason ? 'drift       ' : 'UNEXPLAINED '} real ${project.name}/history ${object}${reason ? ` — documented: ${reason}` : ' — Prisma wants to change it; not in expectations.json real-history'}${tm.includes(object) ? '' : ' (tm plans nothing for it)'}`);
+      const sql = drift.find((s) => touchedObjects([s]).includes(object)) ?? '';
+      lines.push(
+        `${reason ? 'drift       ' : 'UNEXPLAINED '} real ${project.name}/history ${object}${tm.includes(object) ? '' : ' (tm plans nothing for it)'} — ` +
+          (reason ? `documented: ${reason}` : `Prisma: ${oneLine(sql, 140)}`),
+      );
     }
-    const undocumented = prisma.filter((o) => !documented[o]);
-    if (undocumented.length) problems.push(`Prisma sees drift in ${undocumented.length} objects not documented in expectations.json: ${undocumented.join(', ')}`);
-    for (const key of Object.keys(documented).filter((k) => !prisma.includes(k))) lines.push(`STALE       real ${project.name}/history ${key} — documented in expectations.json but Prisma no longer wants to change it`);
+    const undocumented = beyondBaseline.filter((o) => !documented[o]);
+    if (undocumented.length) problems.push(`Prisma sees drift in ${undocumented.length} objects not documented in expectations.json real-history (UNEXPLAINED lines)`);
+    for (const key of Object.keys(documented).filter((k) => !beyondBaseline.includes(k))) lines.push(`STALE       real ${project.name}/history ${key} — documented in expectations.json but Prisma no longer wants to change it`);
 
     try {
       await applySteps(client, [{ schema: TENANT, steps }]);
@@ -100,7 +109,7 @@ export async function runHistoryOracle(project: RealProject, url: string, curren
     const newDrift = touchedObjects(await prismaDrift(url, TENANT, current.loaded.files)).filter((o) => !prisma.includes(o));
     if (newDrift.length) problems.push(`after tm's plan Prisma sees drift it did not see before, in ${newDrift.join(', ')}`);
 
-    const note = `${project.migrations.length} migrations; Prisma sees drift in ${prisma.length} objects, tm's plan changes ${tm.length} (${steps.length} steps), converged`;
+    const note = `${project.migrations.length} migrations; Prisma sees drift in ${beyondBaseline.length} objects (documented), tm's plan changes ${tm.length} (${steps.length} steps), converged`;
     return problems.length ? fail(problems.join(' | ')) : { note, lines };
   });
 }

@@ -142,7 +142,7 @@ async function main(): Promise<number> {
           return report;
         });
         for (const line of reports.flatMap((r) => r.notes)) {
-          if (!values.quiet || /^(UNEXPLAINED|STALE)/.test(line)) console.log(line);
+          if (!values.quiet || /^(UNEXPLAINED|STALE|TM ONLY)/.test(line)) console.log(line);
         }
         results = reports.flatMap((r) => r.results);
         const byOracle = ORACLES.map((o) => {

@@ -72,7 +72,12 @@ export function statementObjects(statement: string): string[] {
     const table = unquote(m[1]);
     return splitActions(m[2]).map((a) => alterTableAction(table, a));
   }
-  if ((m = s.match(new RegExp(String.raw`^(?:CREATE|DROP) (?:UNLOGGED )?TABLE (?:IF (?:NOT )?EXISTS )?${QNAME}`, 'i')))) return [`table ${q(unquote(m[1]))}`];
+  if ((m = s.match(new RegExp(String.raw`^(?:CREATE|DROP) (?:UNLOGGED )?TABLE (?:IF (?:NOT )?EXISTS )?${QNAME}`, 'i')))) {
+    // A serial column's sequence comes with the table (tm may create it in a statement of its own).
+    const table = unquote(m[1]);
+    const serials = [...s.matchAll(new RegExp(String.raw`[(,]\s*(${NAME}) (?:SMALL|BIG)?SERIAL\b`, 'gi'))].map((c) => `sequence ${q(`${table}_${unquote(c[1])}_seq`)}`);
+    return [`table ${q(table)}`, ...serials];
+  }
   if ((m = s.match(new RegExp(String.raw`^CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?(?:IF NOT EXISTS )?(${NAME})`, 'i')))) return [`index ${q(unquote(m[1]))}`];
   if ((m = s.match(new RegExp(String.raw`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?${QNAME}`, 'i')))) return [`index ${q(unquote(m[1]))}`];
   if ((m = s.match(new RegExp(String.raw`^ALTER INDEX (?:IF EXISTS )?${QNAME} RENAME TO (${NAME})`, 'i')))) return [`index ${q(unquote(m[2]))}`];
