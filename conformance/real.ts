@@ -22,7 +22,7 @@ import { desiredState } from '../src/desired/index.js';
 import { diffSchemas } from '../src/diff/diff.js';
 import type { Expectations } from './expectations.js';
 import { applyTo, checkConverged, prismaBaseline, Problems } from './realChecks.js';
-import { runHistoryOracle } from './realHistory.js';
+import { judgeHistory, replayHistory } from './realHistory.js';
 import { olderOracle } from './realOlder.js';
 import { loadVersion, type ProjectSchema, type RealProject } from './realProjects.js';
 import { createScratchDatabase, oneLine, withClient, type CaseResult } from './support.js';
@@ -60,8 +60,8 @@ export async function runProject(project: RealProject, adminUrl: string, expecta
       reason: problem ?? note,
       ms: Math.round(performance.now() - started),
     });
-  const guarded = async (oracle: Oracle, fn: () => Promise<{ problem?: string; note?: string }>) => {
-    const started = performance.now();
+  const guarded = async (oracle: Oracle, fn: () => Promise<{ problem?: string; note?: string }>, earlierMs = 0) => {
+    const started = performance.now() - earlierMs;
     try {
       const { problem, note } = await fn();
       record(oracle, started, problem, note);
@@ -84,6 +84,9 @@ export async function runProject(project: RealProject, adminUrl: string, expecta
   let baseline: string[] = [];
   const db = await createScratchDatabase(adminUrl, `real_${project.name.replace(/\W/g, '')}`);
   try {
+    const replayStarted = performance.now();
+    const replayProblem = await replayHistory(project, db.url).catch((error: Error) => `error: ${oneLine(error.message, 300)}`);
+    const replayMs = performance.now() - replayStarted;
     await withClient(db.url, async (client) => {
       let desired: SchemaModel;
       try {
@@ -99,10 +102,11 @@ export async function runProject(project: RealProject, adminUrl: string, expecta
       await guarded('older', () => olderOracle(client, db.url, current, desired, older, baseline));
     });
     await guarded('history', async () => {
-      const history = await runHistoryOracle(project, db.url, current, baseline, expectations.realHistory[project.name] ?? {});
+      if (replayProblem) return { problem: replayProblem };
+      const history = await judgeHistory(project, db.url, current, baseline, expectations.realHistory[project.name] ?? {});
       report.notes.push(...history.lines);
       return history;
-    });
+    }, replayMs);
   } finally {
     await db.drop().catch(() => {});
   }

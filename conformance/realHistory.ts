@@ -51,9 +51,13 @@ export interface HistoryOutcome {
   lines: string[];
 }
 
-export async function runHistoryOracle(project: RealProject, url: string, current: ProjectSchema, baseline: string[], documented: Record<string, string>): Promise<HistoryOutcome> {
-  const lines: string[] = [];
-  const fail = (problem: string): HistoryOutcome => ({ problem, lines });
+/**
+ * Replays the project's migrations into the tenant; returns why it failed, or
+ * undefined. Done first in the project's database: some migrations look for a
+ * constraint by name in all of pg_constraint (`IF NOT EXISTS (SELECT 1 FROM
+ * pg_constraint WHERE conname = …)`), so other tenants must not exist yet.
+ */
+export async function replayHistory(project: RealProject, url: string): Promise<string | undefined> {
   return withClient(url, async (client) => {
     const sqls = project.migrations.map((m) => migrationSql(project, m));
     for (const name of extensionsIn(sqls)) await client.query(`CREATE EXTENSION IF NOT EXISTS ${quoteIdent(name)} SCHEMA public`);
@@ -63,11 +67,18 @@ export async function runHistoryOracle(project: RealProject, url: string, curren
       try {
         await runMigration(client, retargetPublic(sqls[i], TENANT));
       } catch (error) {
-        return fail(`migration ${name} fails: ${oneLine((error as Error).message)}`);
+        return `migration ${name} fails: ${oneLine((error as Error).message)}`;
       }
     }
-    await client.query('RESET search_path');
+    return undefined;
+  });
+}
 
+/** Judges the replayed tenant (see the top of this file). */
+export async function judgeHistory(project: RealProject, url: string, current: ProjectSchema, baseline: string[], documented: Record<string, string>): Promise<HistoryOutcome> {
+  const lines: string[] = [];
+  const fail = (problem: string): HistoryOutcome => ({ problem, lines });
+  return withClient(url, async (client) => {
     const drift = await prismaDrift(url, TENANT, current.loaded.files);
     const prisma = touchedObjects(drift);
     // Objects whose drift is Prisma's baseline (it sees it in a tenant its own SQL made) need no documenting.

@@ -50,17 +50,18 @@ function splitActions(text: string): string[] {
   return parts;
 }
 
-function alterTableAction(table: string, action: string): string {
+function alterTableAction(table: string, action: string): string[] {
   const t = q(table);
   let m: RegExpMatchArray | null;
-  if ((m = action.match(new RegExp(String.raw`^(?:ADD|DROP|VALIDATE|ALTER)\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(${NAME})`, 'i')))) return `constraint ${t}.${q(unquote(m[1]))}`;
-  if ((m = action.match(new RegExp(String.raw`^RENAME\s+CONSTRAINT\s+(${NAME})\s+TO\s+(${NAME})`, 'i')))) return `constraint ${t}.${q(unquote(m[2]))}`;
-  if ((m = action.match(new RegExp(String.raw`^RENAME\s+(?:COLUMN\s+)?(${NAME})\s+TO\s+(${NAME})`, 'i')))) return `column ${t}.${q(unquote(m[2]))}`;
+  // A rename changes the object under both names.
+  if ((m = action.match(new RegExp(String.raw`^(?:ADD|DROP|VALIDATE|ALTER)\s+CONSTRAINT\s+(?:IF\s+EXISTS\s+)?(${NAME})`, 'i')))) return [`constraint ${t}.${q(unquote(m[1]))}`];
+  if ((m = action.match(new RegExp(String.raw`^RENAME\s+CONSTRAINT\s+(${NAME})\s+TO\s+(${NAME})`, 'i')))) return [1, 2].map((i) => `constraint ${t}.${q(unquote(m![i]))}`);
+  if ((m = action.match(new RegExp(String.raw`^RENAME\s+(?:COLUMN\s+)?(${NAME})\s+TO\s+(${NAME})`, 'i')))) return [1, 2].map((i) => `column ${t}.${q(unquote(m![i]))}`);
   if ((m = action.match(new RegExp(String.raw`^(?:ADD|DROP|ALTER)\s+(?:COLUMN\s+)?(?:IF\s+(?:NOT\s+)?EXISTS\s+)?(${NAME})`, 'i')))) {
-    if (!/^(ADD|DROP)\s+(PRIMARY|UNIQUE|FOREIGN|CHECK|CONSTRAINT)\b/i.test(action)) return `column ${t}.${q(unquote(m[1]))}`;
+    if (!/^(ADD|DROP)\s+(PRIMARY|UNIQUE|FOREIGN|CHECK|CONSTRAINT)\b/i.test(action)) return [`column ${t}.${q(unquote(m[1]))}`];
   }
-  if (/^ADD\s+(PRIMARY|UNIQUE|FOREIGN|CHECK)\b/i.test(action)) return `constraint ${t}.(unnamed)`;
-  return `table ${t} (${action.split(/\s+/).slice(0, 2).join(' ')})`;
+  if (/^ADD\s+(PRIMARY|UNIQUE|FOREIGN|CHECK)\b/i.test(action)) return [`constraint ${t}.(unnamed)`];
+  return [`table ${t} (${action.split(/\s+/).slice(0, 2).join(' ')})`];
 }
 
 /** The objects one statement changes. */
@@ -70,7 +71,7 @@ export function statementObjects(statement: string): string[] {
   if ((m = s.match(new RegExp(String.raw`^ALTER TABLE (?:ONLY )?(?:IF EXISTS )?${QNAME} RENAME TO (${NAME})`, 'i')))) return [`table ${q(unquote(m[1]))}`, `table ${q(unquote(m[2]))}`];
   if ((m = s.match(new RegExp(String.raw`^ALTER TABLE (?:ONLY )?(?:IF EXISTS )?${QNAME} (.*)$`, 'i')))) {
     const table = unquote(m[1]);
-    return splitActions(m[2]).map((a) => alterTableAction(table, a));
+    return splitActions(m[2]).flatMap((a) => alterTableAction(table, a));
   }
   if ((m = s.match(new RegExp(String.raw`^(?:CREATE|DROP) (?:UNLOGGED )?TABLE (?:IF (?:NOT )?EXISTS )?${QNAME}`, 'i')))) {
     // A serial column's sequence comes with the table (tm may create it in a statement of its own).
@@ -80,7 +81,7 @@ export function statementObjects(statement: string): string[] {
   }
   if ((m = s.match(new RegExp(String.raw`^CREATE (?:UNIQUE )?INDEX (?:CONCURRENTLY )?(?:IF NOT EXISTS )?(${NAME})`, 'i')))) return [`index ${q(unquote(m[1]))}`];
   if ((m = s.match(new RegExp(String.raw`^DROP INDEX (?:CONCURRENTLY )?(?:IF EXISTS )?${QNAME}`, 'i')))) return [`index ${q(unquote(m[1]))}`];
-  if ((m = s.match(new RegExp(String.raw`^ALTER INDEX (?:IF EXISTS )?${QNAME} RENAME TO (${NAME})`, 'i')))) return [`index ${q(unquote(m[2]))}`];
+  if ((m = s.match(new RegExp(String.raw`^ALTER INDEX (?:IF EXISTS )?${QNAME} RENAME TO (${NAME})`, 'i')))) return [`index ${q(unquote(m[1]))}`, `index ${q(unquote(m[2]))}`];
   if ((m = s.match(new RegExp(String.raw`^(?:CREATE|DROP|ALTER) TYPE (?:IF EXISTS )?${QNAME}`, 'i')))) {
     const renamed = s.match(new RegExp(String.raw`RENAME TO (${NAME})$`, 'i'));
     return [...new Set([`enum ${q(enumName(m[1]))}`, ...(renamed ? [`enum ${q(enumName(renamed[1]))}`] : [])])];
