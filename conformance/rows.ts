@@ -129,14 +129,21 @@ function value(column: Column, i: number): string | null {
   return `{"${scalar.replace(/["\\]/g, (c) => '\\' + c)}"}`;
 }
 
-/** Tables with every referenced table first, as far as the references allow (cycles keep the catalog's order). */
+/**
+ * Tables with every referenced table first. In a cycle, a table whose
+ * missing parents are referenced only by nullable columns goes first (those
+ * references are NULL); failing that, the first in the catalog's order.
+ */
 function parentsFirst(tables: Table[]): Table[] {
   const done = new Set<string>();
   const order: Table[] = [];
+  const known = new Set(tables.map((t) => t.name));
+  const missing = (t: Table) => t.foreignKeys.filter((f) => f.parent !== t.name && known.has(f.parent) && !done.has(f.parent));
+  const nullable = (t: Table, f: ForeignKey) => f.columns.every((c) => !t.columns.find((x) => x.name === c)?.notNull);
   let left = [...tables];
   while (left.length) {
-    const ready = left.filter((t) => t.foreignKeys.every((f) => f.parent === t.name || done.has(f.parent) || !tables.some((x) => x.name === f.parent)));
-    const next = ready.length ? ready : [left[0]];
+    const ready = left.filter((t) => missing(t).length === 0);
+    const next = ready.length ? ready : [left.find((t) => missing(t).every((f) => nullable(t, f))) ?? left[0]];
     for (const t of next) {
       order.push(t);
       done.add(t.name);
