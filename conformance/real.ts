@@ -37,6 +37,8 @@ export interface ProjectReport {
   results: CaseResult[];
   /** Lines to print after the cases: edits made to the corpus files, Prisma's baseline, history drift. */
   notes: string[];
+  /** Wall time of the project, all oracles. */
+  ms: number;
 }
 
 async function newOracle(client: pg.Client, url: string, current: ProjectSchema, desired: SchemaModel, baseline: string[]): Promise<string | undefined> {
@@ -51,7 +53,8 @@ async function newOracle(client: pg.Client, url: string, current: ProjectSchema,
 
 /** Runs the three oracles of one project in a database of its own. */
 export async function runProject(project: RealProject, adminUrl: string, expectations: Expectations): Promise<ProjectReport> {
-  const report: ProjectReport = { results: [], notes: [] };
+  const projectStarted = performance.now();
+  const report: ProjectReport = { results: [], notes: [], ms: 0 };
   const record = (oracle: Oracle, started: number, problem: string | undefined, note?: string) =>
     report.results.push({
       corpus: REAL_CORPUS,
@@ -76,6 +79,7 @@ export async function runProject(project: RealProject, adminUrl: string, expecta
     [current, older] = [await loadVersion(project, 'current'), await loadVersion(project, 'older')];
   } catch (error) {
     for (const oracle of ORACLES) record(oracle, performance.now(), `cannot load the schema: ${oneLine((error as Error).message, 300)}`);
+    report.ms = performance.now() - projectStarted;
     return report;
   }
   const edits = [...current.edits, ...older.edits];
@@ -110,5 +114,6 @@ export async function runProject(project: RealProject, adminUrl: string, expecta
   } finally {
     await db.drop().catch(() => {});
   }
+  report.ms = performance.now() - projectStarted;
   return report;
 }

@@ -149,7 +149,7 @@ async function main(): Promise<number> {
           const of = results.filter((r) => r.id.endsWith(`/${o}`));
           return `${o} ${of.filter((r) => r.outcome === 'pass').length}/${of.length}`;
         });
-        const times = projects.map((p, i) => `${p.name} ${((reports[i].results.reduce((n, r) => n + (r.ms ?? 0), 0)) / 1000).toFixed(1)} s`);
+        const times = projects.map((p, i) => `${p.name} ${(reports[i].ms / 1000).toFixed(1)} s`);
         extraLines.push(`real by oracle: ${byOracle.join(', ')}; by project: ${times.join(', ')}`);
       } else {
         const report = await langfuse.runHistory(adminUrl, expectations);
