@@ -81,6 +81,16 @@ describe('Prisma judge (conformance/prismaJudge.ts)', function () {
     }
   });
 
+  it('ignores a hand-written partial index (Prisma 7 cannot express one) but names a plain one', async () => {
+    await db.query(`create index "Post_title_partial" on tenant_a."Post" (title) where title <> ''`);
+    await db.query(`create index "Post_title_plain" on tenant_a."Post" (title)`);
+    try {
+      expect(await prismaDrift(db.url, 'tenant_a', FILES)).to.deep.equal(['DROP INDEX "Post_title_plain"']);
+    } finally {
+      await db.query(`drop index tenant_a."Post_title_partial", tenant_a."Post_title_plain"`);
+    }
+  });
+
   it('names a dropped foreign key and a changed index', async () => {
     await db.query(`alter table tenant_a."Post" drop constraint "Post_authorId_fkey"`);
     await db.query(`drop index tenant_a."Post_authorId_title_idx"`);
