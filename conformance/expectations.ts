@@ -18,9 +18,11 @@ export interface Expectations {
   pgSchemaDiff: Record<string, HazardDivergence>;
   /** langfuse history: by difference key (see langfuse.ts), the reason it is a real drift of their history. */
   langfuseHistory: Record<string, string>;
+  /** real corpus, history oracle: by project, by object Prisma's engine wants to change (see touched.ts), the reason it is a real drift of their history. */
+  realHistory: Record<string, Record<string, string>>;
 }
 
 export function loadExpectations(path = join(REPO_DIR, 'conformance', 'expectations.json')): Expectations {
   const raw = JSON.parse(readFileSync(path, 'utf8'));
-  return { pgSchemaDiff: raw['pg-schema-diff'] ?? {}, langfuseHistory: raw['langfuse-history'] ?? {} };
+  return { pgSchemaDiff: raw['pg-schema-diff'] ?? {}, langfuseHistory: raw['langfuse-history'] ?? {}, realHistory: raw['real-history'] ?? {} };
 }

@@ -70,7 +70,7 @@ export async function runSchema(adminUrl: string): Promise<CaseResult> {
 }
 
 /** Runs one migration file as Prisma migrate does (one script), or statement by statement when it holds CREATE INDEX CONCURRENTLY. */
-async function runMigration(client: pg.Client, sql: string): Promise<void> {
+export async function runMigration(client: pg.Client, sql: string): Promise<void> {
   if (!/\bCONCURRENTLY\b/i.test(sql.replace(/--[^\n]*/g, ''))) {
     await client.query(sql);
     return;

@@ -4,7 +4,8 @@
  *
  *   node dist/conformance/run.js [--corpus a,b] [--case REGEX] [--jobs N] [--quiet] [--no-pg-dump]
  *
- * Corpora: pg-schema-diff, prisma-engines, langfuse (schema), langfuse-history.
+ * Corpora: pg-schema-diff, prisma-engines, langfuse (schema), langfuse-history,
+ * real (real projects, Prisma's engine as the judge; --case filters projects).
  * Server: CONFORMANCE_DATABASE_URL, else TEST_DATABASE_URL (a superuser
  * connection string), else a throwaway server started like the tests'.
  * Corpus folder: CONFORMANCE_CORPUS, else ../shared/corpus beside the repository.
@@ -19,9 +20,11 @@ import { loadExpectations } from './expectations.js';
 import * as langfuse from './langfuse.js';
 import * as pgSchemaDiff from './pgSchemaDiff.js';
 import * as prismaEngines from './prismaEngines.js';
+import { ORACLES, runProject } from './real.js';
+import { loadRealProjects } from './realProjects.js';
 import { corpusDir, mapLimit, type CaseResult } from './support.js';
 
-const CORPORA = ['pg-schema-diff', 'prisma-engines', 'langfuse', 'langfuse-history'] as const;
+const CORPORA = ['pg-schema-diff', 'prisma-engines', 'langfuse', 'langfuse-history', 'real'] as const;
 type Corpus = (typeof CORPORA)[number];
 
 /** In-scope pass rate each corpus must reach. */
@@ -30,6 +33,7 @@ export const TARGETS: Record<Corpus, number> = {
   'prisma-engines': 1,
   langfuse: 1,
   'langfuse-history': 1,
+  real: 1,
 };
 
 export interface Summary {
@@ -130,6 +134,23 @@ async function main(): Promise<number> {
         const r = await langfuse.runSchema(adminUrl);
         print(r);
         results = [r];
+      } else if (corpus === 'real') {
+        const projects = loadRealProjects().filter((p) => !filter || filter.test(p.name));
+        const reports = await mapLimit(projects, jobs, async (p) => {
+          const report = await runProject(p, adminUrl!, expectations);
+          report.results.forEach(print);
+          return report;
+        });
+        for (const line of reports.flatMap((r) => r.notes)) {
+          if (!values.quiet || /^(UNEXPLAINED|STALE|TM ONLY)/.test(line)) console.log(line);
+        }
+        results = reports.flatMap((r) => r.results);
+        const byOracle = ORACLES.map((o) => {
+          const of = results.filter((r) => r.id.endsWith(`/${o}`));
+          return `${o} ${of.filter((r) => r.outcome === 'pass').length}/${of.length}`;
+        });
+        const times = projects.map((p, i) => `${p.name} ${(reports[i].ms / 1000).toFixed(1)} s`);
+        extraLines.push(`real by oracle: ${byOracle.join(', ')}; by project: ${times.join(', ')}`);
       } else {
         const report = await langfuse.runHistory(adminUrl, expectations);
         for (const d of report.differences) {
