@@ -13,6 +13,7 @@ import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
 import { emptySchemaModel, type SchemaModel, type TableModel } from '../catalog/model.js';
 import { connect } from '../db/connect.js';
 import { diffSchemas } from '../diff/diff.js';
+import { tenantTarget } from '../diff/equivalence.js';
 import type { Step } from '../diff/step.js';
 import { quoteIdent } from '../sql/quote.js';
 import { introspectFleet, type FleetContext } from './planner.js';
@@ -234,7 +235,8 @@ export async function detectDrift(context: FleetContext, options: { schemas: str
       const key = `${fp}→${desiredFp}`;
       let result = memo.get(key);
       if (!result) {
-        const drift = compareModels(model ?? emptySchemaModel(), db.desired);
+        // Against what tm plan would make of it: what Prisma sees no drift in is no drift (src/diff/equivalence.ts).
+        const drift = model ? compareModels(model, tenantTarget(model, db.desired)) : compareModels(emptySchemaModel(), db.desired);
         result = { drift, prune: options.prune && model ? pruneSteps(model, drift) : options.prune ? [] : undefined };
         memo.set(key, result);
       }

@@ -165,6 +165,7 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
   const databases: DatabaseState[] = introspected.map((d) => ({
     name: d.target.config.name,
     desired: d.desired,
+    prisma: true,
     tenants: d.schemas.map((schema) => ({ schema, model: d.models.get(schema) })),
   }));
   return buildPlan({
