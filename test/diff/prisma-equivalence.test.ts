@@ -8,8 +8,13 @@
  * added mid-list is ADD VALUE … BEFORE: no rewrite, rows kept.
  */
 import { expect } from 'chai';
+import type { ConstraintModel, SchemaModel } from '../../src/catalog/model.js';
+import { diffSchemas } from '../../src/diff/diff.js';
+import { tenantTarget } from '../../src/diff/equivalence.js';
+import { buildPlan } from '../../src/plan/build.js';
 import { useFreshDatabase, type FreshDatabase } from '../harness/database.js';
 import { DATASOURCE_BLOCK, fleetProject, output, removeFleetProjects, replaceOnce, type FleetProject } from '../support/fleet.js';
+import { column } from '../support/synthetic-plan.js';
 import { withClient } from '../support/tenants.js';
 
 const SCHEMA = `${DATASOURCE_BLOCK}
@@ -123,5 +128,65 @@ describe('differences Prisma sees no drift in (real binary)', function () {
         WHERE n.nspname = 'tenant_a' AND t.typname = 'Role' ORDER BY e.enumsortorder`);
       expect(labels.map((l) => l.enumlabel)).to.deep.equal(['OWNER', 'MEMBER', 'ADMIN', 'GUEST']);
     });
+  });
+});
+
+describe('a tenant\'s target (pure)', () => {
+  const unique = (definition: string, columns: string[]): ConstraintModel => ({
+    kind: 'unique',
+    definition,
+    columns,
+    references: null,
+    deferrable: false,
+    initiallyDeferred: false,
+    validated: true,
+  });
+  const model = (values: string[], extra: Partial<SchemaModel['tables'][string]> = {}): SchemaModel => ({
+    tables: { T: { columns: { a: column('text'), b: column('text') }, constraints: {}, indexes: {}, ...extra } },
+    enums: { E: { values } },
+    sequences: {},
+    views: {},
+  });
+  const sqlOf = (from: SchemaModel, desired: SchemaModel) => diffSchemas(from, tenantTarget(from, desired)).map((s) => s.sql);
+
+  it('keeps the tenant\'s enum order and places a missing value after the one it follows in the schema', () => {
+    expect(tenantTarget(model(['C', 'A']), model(['A', 'B', 'C'])).enums.E.values).to.deep.equal(['C', 'A', 'B']);
+    expect(sqlOf(model(['C', 'A']), model(['A', 'B', 'C']))).to.deep.equal([`ALTER TYPE "E" ADD VALUE 'B'`]);
+    expect(sqlOf(model(['B', 'C']), model(['A', 'B', 'C']))).to.deep.equal([`ALTER TYPE "E" ADD VALUE 'A' BEFORE 'B'`]);
+  });
+
+  it('still rebuilds an enum that loses a value (DATA_LOSS), in the schema\'s order', () => {
+    const steps = diffSchemas(model(['X', 'B', 'A']), tenantTarget(model(['X', 'B', 'A']), model(['A', 'B'])));
+    expect(steps[0].sql).to.equal(`CREATE TYPE "E_new" AS ENUM ('A', 'B')`);
+    expect(steps.flatMap((s) => s.hazards.map((h) => h.type))).to.include('DATA_LOSS');
+  });
+
+  it('is the desired model itself when the tenant differs in nothing Prisma ignores (the common case costs no copy)', () => {
+    const desired = model(['A', 'B']);
+    expect(tenantTarget(model(['A']), desired)).to.equal(desired);
+  });
+
+  it('takes a UNIQUE constraint for the unique index of the same columns only when it is plain; under another name, the first by name', () => {
+    const index = { definition: 'CREATE UNIQUE INDEX ON "T" USING btree (a)', unique: true, columns: ['a'] };
+    const desired = model(['A'], { indexes: { T_a_key: index } });
+    const tenant = model(['A'], { constraints: { k2: unique('UNIQUE (a)', ['a']), k1: unique('UNIQUE (a) DEFERRABLE INITIALLY DEFERRED', ['a']) } });
+    expect(sqlOf(tenant, desired)).to.deep.equal(['ALTER TABLE "T" DROP CONSTRAINT "k2"', 'ALTER TABLE "T" RENAME CONSTRAINT "k1" TO "T_a_key"']);
+    const included = model(['A'], { constraints: { T_a_key: unique('UNIQUE (a) INCLUDE (b)', ['a']) } });
+    expect(sqlOf(included, desired)).to.deep.equal(['ALTER TABLE "T" DROP CONSTRAINT "T_a_key"', 'CREATE UNIQUE INDEX "T_a_key" ON "T" USING btree (a)']);
+  });
+
+  it('is used by plans made from Prisma, not by exact ones (rollback, reset)', () => {
+    const tenant = model(['B', 'A']);
+    const plan = (prisma: boolean) =>
+      buildPlan({
+        kind: 'migrate',
+        name: 'x',
+        createdAt: new Date(0),
+        schema: { folder: 'prisma/schema', files: [], hash: 'h', text: '' },
+        databases: [{ name: 'main', desired: model(['A', 'B']), prisma, tenants: [{ schema: 't', model: tenant }] }],
+        lockTimeoutMs: 1000,
+      });
+    expect(plan(true).cohorts).to.deep.equal([]);
+    expect(plan(false).cohorts[0].steps[0].sql).to.equal(`CREATE TYPE "E_new" AS ENUM ('A', 'B')`);
   });
 });

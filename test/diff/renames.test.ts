@@ -7,7 +7,7 @@
  */
 import { expect } from 'chai';
 import type { SchemaModel } from '../../src/catalog/model.js';
-import { diffSchemas } from '../../src/diff/diff.js';
+import { diffSchemas, indexesToBuild } from '../../src/diff/diff.js';
 import { useFreshDatabase } from '../harness/database.js';
 import { DATASOURCE_BLOCK, fleetProject, output, removeFleetProjects, replaceOnce, type FleetProject } from '../support/fleet.js';
 import { withClient } from '../support/tenants.js';
@@ -123,6 +123,17 @@ describe('renamed indexes and constraints', function () {
         'DROP INDEX "other"',
         'ALTER INDEX "old" RENAME TO "new"',
         'CREATE INDEX "other2" ON "Post" USING hash (body)',
+      ]);
+    });
+
+    it('with --concurrent-indexes, a renamed index is not one to build (the state between the transaction and the builds keeps it)', () => {
+      const from = model({ old: index(same) });
+      const to = model({ new: index(same), other: index('CREATE INDEX ON "Post" USING btree (body)') });
+      expect(indexesToBuild(from, to)).to.deep.equal([{ table: 'Post', name: 'other' }]);
+      const steps = diffSchemas(from, to, { concurrentIndexes: true });
+      expect(steps.map((s) => [s.sql, s.transactional])).to.deep.equal([
+        ['ALTER INDEX "old" RENAME TO "new"', true],
+        ['CREATE INDEX CONCURRENTLY "other" ON "Post" USING btree (body)', false],
       ]);
     });
   });
