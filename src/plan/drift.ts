@@ -3,7 +3,9 @@
  * folder, by object name: objects only in the database (extra), only in the
  * Prisma folder (missing), and in both but defined differently (changed).
  * Tables, columns, constraints, indexes, enums, sequences and views, from the
- * same catalog models and desired model the planner uses.
+ * same catalog models and desired model the planner uses, each schema
+ * compared with its target as tm plan plans it (src/diff/equivalence.ts: what
+ * Prisma's engine sees no drift in is no drift here either).
  *
  * Drift is only reported. With `prune`, each schema also gets the statements
  * that would drop its extras (and nothing else), for review: they are not run.
