@@ -9,6 +9,7 @@ import { fingerprint } from '../src/catalog/fingerprint.js';
 import type { SchemaModel } from '../src/catalog/model.js';
 import { renderCreateSql } from '../src/desired/prismaEngine.js';
 import { diffSchemas } from '../src/diff/diff.js';
+import { tenantTarget } from '../src/diff/equivalence.js';
 import type { Step } from '../src/diff/step.js';
 import { quoteIdent } from '../src/sql/quote.js';
 import { splitStatements } from '../src/sql/split.js';
@@ -83,8 +84,9 @@ export async function checkConverged(
   problems: Problems,
 ): Promise<void> {
   const actual = (await introspect(client, [tenant])).get(tenant);
-  if (!actual || fingerprint(actual) !== fingerprint(desired)) problems.add(tenant, `not converged: ${modelDifferences(desired, actual, 3).join('; ')}`);
-  const again = actual ? diffSchemas(actual, desired) : [];
+  const target = actual ? tenantTarget(actual, desired) : desired;
+  if (!actual || fingerprint(actual) !== fingerprint(target)) problems.add(tenant, `not converged: ${modelDifferences(target, actual, 3).join('; ')}`);
+  const again = actual ? diffSchemas(actual, target) : [];
   if (again.length) problems.add(tenant, `re-plan not empty (${again.length} steps): ${stepList(again)}`);
   const drift = await driftBeyondBaseline(url, tenant, files, baseline);
   if (drift.length) problems.add(tenant, `Prisma sees drift (${drift.length} statements) in ${touchedObjects(drift).join(', ')}: ${drift.slice(0, 3).map((s) => oneLine(s, 120)).join(' ; ')}`);

@@ -21,6 +21,7 @@
 import { fingerprint } from '../src/catalog/fingerprint.js';
 import { desiredState } from '../src/desired/index.js';
 import { diffSchemas } from '../src/diff/diff.js';
+import { tenantTarget } from '../src/diff/equivalence.js';
 import { quoteIdent } from '../src/sql/quote.js';
 import { runMigration } from './langfuse.js';
 import { prismaDrift } from './prismaJudge.js';
@@ -85,7 +86,8 @@ export async function judgeHistory(project: RealProject, url: string, current: P
     const beyondBaseline = touchedObjects(drift.filter((s) => !baseline.includes(s)));
     const desired = (await desiredState(current.loaded.files, url, client)).model;
     const actual = (await introspect(client, [TENANT])).get(TENANT)!;
-    const steps = diffSchemas(actual, desired);
+    // Planned as tm plan does: towards the tenant's target (what Prisma sees no drift in is kept).
+    const steps = diffSchemas(actual, tenantTarget(actual, desired));
     const tm = touchedObjects(steps.map((s) => s.sql));
 
     const problems: string[] = [];
@@ -114,8 +116,9 @@ export async function judgeHistory(project: RealProject, url: string, current: P
       return fail(problems.join(' | '));
     }
     const after = (await introspect(client, [TENANT])).get(TENANT)!;
-    if (fingerprint(after) !== fingerprint(desired)) problems.push(`not converged after tm's plan: ${modelDifferences(desired, after, 3).join('; ')}`);
-    const again = diffSchemas(after, desired);
+    const target = tenantTarget(after, desired);
+    if (fingerprint(after) !== fingerprint(target)) problems.push(`not converged after tm's plan: ${modelDifferences(target, after, 3).join('; ')}`);
+    const again = diffSchemas(after, target);
     if (again.length) problems.push(`re-plan after tm's plan not empty: ${again.slice(0, 3).map((s) => oneLine(s.sql, 100)).join(' ; ')}`);
     const newDrift = touchedObjects(await prismaDrift(url, TENANT, current.loaded.files)).filter((o) => !prisma.includes(o));
     if (newDrift.length) problems.push(`after tm's plan Prisma sees drift it did not see before, in ${newDrift.join(', ')}`);

@@ -18,6 +18,7 @@
 import type pg from 'pg';
 import type { SchemaModel } from '../src/catalog/model.js';
 import { diffSchemas } from '../src/diff/diff.js';
+import { tenantTarget } from '../src/diff/equivalence.js';
 import { quoteIdent } from '../src/sql/quote.js';
 import { prismaMigration } from './prismaJudge.js';
 import { applyTo, checkConverged, createPrismaMadeTenant, Problems } from './realChecks.js';
@@ -85,7 +86,7 @@ export async function olderOracle(client: pg.Client, url: string, current: Proje
   for (const tenant of tenants) {
     const before = await tableChecksums(client, tenant);
     const actual = (await introspect(client, [tenant])).get(tenant)!;
-    const steps = diffSchemas(actual, desired);
+    const steps = diffSchemas(actual, tenantTarget(actual, desired));
     stepCount = steps.length;
     dataLoss = steps.filter((s) => s.hazards.some((h) => h.type === 'DATA_LOSS')).length;
     const extra = touchedObjects(steps.map((s) => s.sql)).filter((o) => !prismaObjects.has(o));

@@ -9,6 +9,7 @@
  *   2. drop foreign keys that go or change (and those between dropped tables)
  *   3. drop indexes and constraints that go or change
  *   4. drop tables that go
+ *  4b. rename indexes and constraints (same definition, new name: renames.ts)
  *   5. enums: create, add values, or recreate when values go or move
  *   6. sequences: create, alter
  *   7. create tables (primary key, unique, check constraints inline)
@@ -30,6 +31,7 @@ import type {
   TableModel,
 } from '../catalog/model.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
+import { renamedTo, sameConstraint, sameIndex, tableRenames, type TableRenames } from './renames.js';
 import type { Hazard, HazardType, Step, StepAction } from './step.js';
 import { typeChange, type TypeChange } from './typeChange.js';
 
@@ -57,14 +59,6 @@ function removed<T>(from: Record<string, T>, to: Record<string, T>): string[] {
 
 function kept<T>(from: Record<string, T>, to: Record<string, T>): string[] {
   return keys(from).filter((k) => k in to);
-}
-
-function sameConstraint(a: ConstraintModel, b: ConstraintModel): boolean {
-  return a.kind === b.kind && a.definition === b.definition && a.deferrable === b.deferrable && a.initiallyDeferred === b.initiallyDeferred;
-}
-
-function sameIndex(a: IndexModel, b: IndexModel): boolean {
-  return a.definition === b.definition;
 }
 
 /** Defaults that PostgreSQL must compute per row, so adding such a column rewrites the table. */
@@ -218,7 +212,8 @@ export function indexesToBuild(from: SchemaModel, to: SchemaModel): { table: str
     const a = from.tables[table].indexes;
     const b = to.tables[table].indexes;
     const recreated = recreatedColumns(from, to, enumPredicate(from, to)).get(table);
-    for (const name of keys(b)) if (!(a[name] && sameIndex(a[name], b[name]) && !usesAny(recreated, a[name]))) out.push({ table, name });
+    const renamed = renamedTo(tableRenames(from.tables[table], to.tables[table]));
+    for (const name of keys(b)) if (!(a[name] && sameIndex(a[name], b[name]) && !usesAny(recreated, a[name])) && !renamed.has(name)) out.push({ table, name });
   }
   return out;
 }
@@ -229,6 +224,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
   const dropForeignKeys: Step[] = [];
   const dropIndexes: Step[] = [];
   const dropTables: Step[] = [];
+  const renameSteps: Step[] = [];
   const enums: Step[] = [];
   const sequences: Step[] = [];
   const createTables: Step[] = [];
@@ -258,6 +254,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
   const droppedTables = removed(from.tables, to.tables);
   const newTables = added(from.tables, to.tables);
   const keptTables = kept(from.tables, to.tables);
+  const renames = new Map<string, TableRenames>(keptTables.map((t) => [t, tableRenames(from.tables[t], to.tables[t])]));
 
   // 2. Foreign keys that go or change; between dropped tables too, so the tables can go in any order.
   for (const table of keptTables) {
@@ -266,6 +263,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     for (const name of keys(a)) {
       if (a[name].kind !== 'foreign key') continue;
       if (b[name] && sameConstraint(a[name], b[name]) && !foreignKeyUsesAny(recreated, table, a[name])) continue;
+      if (renames.get(table)!.constraints.has(name)) continue;
       dropForeignKeys.push(step('drop', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
     }
   }
@@ -285,10 +283,12 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     for (const name of keys(a.constraints)) {
       if (a.constraints[name].kind === 'foreign key') continue;
       if (b.constraints[name] && sameConstraint(a.constraints[name], b.constraints[name]) && !usesAny(recreated.get(table), a.constraints[name])) continue;
+      if (renames.get(table)!.constraints.has(name)) continue;
       dropIndexes.push(step('drop', `${a.constraints[name].kind} ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
     }
     for (const name of keys(a.indexes)) {
       if (b.indexes[name] && sameIndex(a.indexes[name], b.indexes[name]) && !usesAny(recreated.get(table), a.indexes[name])) continue;
+      if (renames.get(table)!.indexes.has(name)) continue;
       dropIndexes.push(step('drop', `index ${q(name)}`, `DROP INDEX ${q(name)}`));
     }
   }
@@ -296,6 +296,16 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
   // 4. Tables that go.
   for (const table of droppedTables) {
     dropTables.push(step('drop', `table ${q(table)}`, `DROP TABLE ${q(table)}`, [hazard('DATA_LOSS', `drops table ${q(table)} and all its rows`)]));
+  }
+
+  // 4b. Renames: after the drops (the new name may be one that goes), before the creates (the old one may come back).
+  for (const table of keptTables) {
+    const { indexes, constraints } = renames.get(table)!;
+    for (const [old, name] of indexes) renameSteps.push(step('alter', `index ${q(old)}`, `ALTER INDEX ${q(old)} RENAME TO ${q(name)}`));
+    for (const [old, name] of constraints) {
+      const kind = from.tables[table].constraints[old].kind;
+      renameSteps.push(step('alter', `${kind} ${q(old)} on ${q(table)}`, `ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(old)} TO ${q(name)}`));
+    }
   }
 
   // 5. Enums.
@@ -389,11 +399,13 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const isNew = newTables.includes(table);
     const a: TableModel = from.tables[table] ?? { columns: {}, constraints: {}, indexes: {} };
     const b = to.tables[table];
+    const renamed = renamedTo(renames.get(table));
     if (!isNew) {
       for (const name of keys(b.constraints)) {
         const c = b.constraints[name];
         if (c.kind === 'foreign key') continue;
         if (a.constraints[name] && sameConstraint(a.constraints[name], c) && !usesAny(recreated.get(table), c)) continue;
+        if (renamed.has(name)) continue;
         const hazards: Hazard[] = [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} violate ${c.kind} ${q(name)}`)];
         if (c.kind !== 'check') hazards.push(hazard('INDEX_BUILD', `builds an index on ${q(table)}, blocking writes while it runs`));
         hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while existing rows are checked`));
@@ -402,6 +414,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     }
     for (const name of keys(b.indexes)) {
       if (a.indexes[name] && sameIndex(a.indexes[name], b.indexes[name]) && !usesAny(recreated.get(table), b.indexes[name])) continue;
+      if (renamed.has(name)) continue;
       const hazards: Hazard[] = [];
       if (!isNew) {
         hazards.push(hazard('INDEX_BUILD', `builds index ${q(name)} on ${q(table)}, blocking writes while it runs`));
@@ -445,9 +458,11 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const isNew = newTables.includes(table);
     const a = from.tables[table]?.constraints ?? {};
     const b = to.tables[table].constraints;
+    const renamed = renamedTo(renames.get(table));
     for (const name of keys(b)) {
       if (b[name].kind !== 'foreign key') continue;
       if (a[name] && sameConstraint(a[name], b[name]) && !foreignKeyUsesAny(recreated, table, b[name])) continue;
+      if (renamed.has(name)) continue;
       const hazards = isNew ? [] : [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} reference missing rows of ${q(b[name].references ?? '')}`)];
       addForeignKeys.push(step('create', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} ADD ${constraintClause(name, b[name])}`, hazards));
     }
@@ -470,6 +485,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     ...dropForeignKeys,
     ...dropIndexes,
     ...dropTables,
+    ...renameSteps,
     ...enums,
     ...sequences,
     ...createTables,

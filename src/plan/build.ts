@@ -5,6 +5,7 @@
 import { ABSENT, canonicalJson, fingerprint, sha256 } from '../catalog/fingerprint.js';
 import { emptySchemaModel, type SchemaModel } from '../catalog/model.js';
 import { diffSchemas, indexesToBuild } from '../diff/diff.js';
+import { tenantTarget } from '../diff/equivalence.js';
 import type { HazardType, Step } from '../diff/step.js';
 import { TM_VERSION } from '../version.js';
 import { backupTargets } from './kinds/backupTargets.js';
@@ -12,10 +13,16 @@ import { PLAN_FORMAT_VERSION, type Cohort, type Plan, type PlanKind, type PlanTe
 
 export interface DatabaseState {
   name: string;
-  /** What the tenants should be. */
+  /** What the tenants should be (with `prisma`, less what Prisma does not count as drift). */
   desired: SchemaModel;
   /** Statements the database needs once, before its tenants (extensions it lacks); none when absent. */
   steps?: Step[];
+  /**
+   * The desired model is Prisma's: a tenant keeps what differs from it only in
+   * ways Prisma's engine sees no drift in (src/diff/equivalence.ts). Rollback
+   * and reset, whose goal is a model tm read, leave it out: they are exact.
+   */
+  prisma?: boolean;
   /** Every tenant to plan, with its current model (undefined: the schema does not exist). */
   tenants: { schema: string; model: SchemaModel | undefined }[];
 }
@@ -59,16 +66,19 @@ export function buildPlan(input: PlanInput): Plan {
   const all: PlanTenant[] = [];
 
   for (const database of input.databases) {
-    const after = fingerprint(database.desired);
+    const desiredFingerprint = fingerprint(database.desired);
     for (const tenant of database.tenants) {
       const entry = { database: database.name, schema: tenant.schema };
       all.push(entry);
       const before = tenant.model ? fingerprint(tenant.model) : ABSENT;
+      // The common case (a tenant exactly as desired) costs one comparison; only the others get their own target.
+      const target = before === desiredFingerprint || !tenant.model || !database.prisma ? database.desired : tenantTarget(tenant.model, database.desired);
+      const after = fingerprint(target);
       if (before === after) {
         unchanged.push({ ...entry, fingerprint: before });
         continue;
       }
-      afterModels[after] = database.desired;
+      afterModels[after] = target;
       const key = `${before}→${after}`;
       let cohort = cohorts.get(key);
       if (!cohort) {
@@ -77,12 +87,12 @@ export function buildPlan(input: PlanInput): Plan {
           beforeFingerprint: before,
           afterFingerprint: after,
           createsSchema: tenant.model === undefined,
-          steps: diffSchemas(tenant.model ?? emptySchemaModel(), database.desired, { concurrentIndexes: input.concurrentIndexes }),
+          steps: diffSchemas(tenant.model ?? emptySchemaModel(), target, { concurrentIndexes: input.concurrentIndexes }),
           tenants: [],
         };
         if (cohort.steps.some((s) => !s.transactional)) {
           // The state between the tenant's transaction and its concurrent index builds.
-          const mid = withoutIndexes(database.desired, indexesToBuild(tenant.model ?? emptySchemaModel(), database.desired));
+          const mid = withoutIndexes(target, indexesToBuild(tenant.model ?? emptySchemaModel(), target));
           cohort.midFingerprint = fingerprint(mid);
           afterModels[cohort.midFingerprint] = mid;
         }

@@ -3,7 +3,9 @@
  * folder, by object name: objects only in the database (extra), only in the
  * Prisma folder (missing), and in both but defined differently (changed).
  * Tables, columns, constraints, indexes, enums, sequences and views, from the
- * same catalog models and desired model the planner uses.
+ * same catalog models and desired model the planner uses, each schema
+ * compared with its target as tm plan plans it (src/diff/equivalence.ts: what
+ * Prisma's engine sees no drift in is no drift here either).
  *
  * Drift is only reported. With `prune`, each schema also gets the statements
  * that would drop its extras (and nothing else), for review: they are not run.
@@ -13,6 +15,7 @@ import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
 import { emptySchemaModel, type SchemaModel, type TableModel } from '../catalog/model.js';
 import { connect } from '../db/connect.js';
 import { diffSchemas } from '../diff/diff.js';
+import { tenantTarget } from '../diff/equivalence.js';
 import type { Step } from '../diff/step.js';
 import { quoteIdent } from '../sql/quote.js';
 import { introspectFleet, type FleetContext } from './planner.js';
@@ -234,7 +237,8 @@ export async function detectDrift(context: FleetContext, options: { schemas: str
       const key = `${fp}→${desiredFp}`;
       let result = memo.get(key);
       if (!result) {
-        const drift = compareModels(model ?? emptySchemaModel(), db.desired);
+        // Against what tm plan would make of it: what Prisma sees no drift in is no drift (src/diff/equivalence.ts).
+        const drift = model ? compareModels(model, tenantTarget(model, db.desired)) : compareModels(emptySchemaModel(), db.desired);
         result = { drift, prune: options.prune && model ? pruneSteps(model, drift) : options.prune ? [] : undefined };
         memo.set(key, result);
       }

@@ -169,6 +169,7 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
     name: d.target.config.name,
     desired: d.desired,
     steps: d.databaseSteps,
+    prisma: true,
     tenants: d.schemas.map((schema) => ({ schema, model: d.models.get(schema) })),
   }));
   return buildPlan({

@@ -5,6 +5,7 @@
  */
 import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
 import { latestHistory } from '../apply/history.js';
+import { tenantTarget } from '../diff/equivalence.js';
 import { connect } from '../db/connect.js';
 import { introspectFleet, type FleetContext } from './planner.js';
 
@@ -54,7 +55,8 @@ export async function fleetStatus(context: FleetContext, options: { schemas: str
           lastAppliedAt: h ? new Date(h.lastAppliedAt).toISOString() : null,
           backupsSkipped: h?.backupsSkipped ?? 0,
           fingerprint: fp,
-          state: !model ? 'not created' : fp === target ? 'up to date' : 'pending changes',
+          // Up to date as tm plan sees it: differences Prisma sees no drift in are no change (src/diff/equivalence.ts).
+          state: !model ? 'not created' : fp === target || fp === fingerprint(tenantTarget(model, db.desired)) ? 'up to date' : 'pending changes',
         });
       }
     }),

@@ -1,0 +1,112 @@
+/**
+ * What a tenant should become when the desired model is Prisma's: the desired
+ * model, except where the tenant differs from it only in ways Prisma's schema
+ * engine does not count as drift. Those parts are kept as the tenant has them,
+ * so that the diff plans nothing for them and a tenant that differs only so
+ * has its target's fingerprint (it is up to date, for plan, status and drift).
+ *
+ *  - Enum values in another order (Prisma's migrations append new values with
+ *    ADD VALUE, whatever the order in the schema): the tenant's order, with the
+ *    values it lacks placed after the value they follow in the schema (the
+ *    diff adds them with ADD VALUE … BEFORE, no rewrite). When values go, the
+ *    type is rebuilt anyway: Prisma's order.
+ *  - NOT NULL on a list column (Prisma renders lists nullable; a hand-written
+ *    NOT NULL is no drift to it).
+ *  - A UNIQUE constraint where Prisma makes a unique index on the same columns
+ *    (deferrable or not: Prisma sees one unique index either way). Kept under
+ *    the index's name: when the names differ, the diff renames the constraint.
+ *
+ * The diff itself stays exact (it turns any model into any other), and so does
+ * everything that reads a plan: the target is the plan's after-model.
+ */
+import type { ConstraintModel, EnumModel, IndexModel, SchemaModel, TableModel } from '../catalog/model.js';
+
+/** The targets already worked out, by tenant model (models are shared by tenants in the same state). */
+const memo = new WeakMap<SchemaModel, { desired: SchemaModel; target: SchemaModel }>();
+
+/** The model `current` should have; `desired` itself (the same object) when nothing of the tenant's is kept. */
+export function tenantTarget(current: SchemaModel, desired: SchemaModel): SchemaModel {
+  const known = memo.get(current);
+  if (known && known.desired === desired) return known.target;
+  const target = keepEquivalents(current, desired);
+  memo.set(current, { desired, target });
+  return target;
+}
+
+function keepEquivalents(current: SchemaModel, desired: SchemaModel): SchemaModel {
+  let copy: SchemaModel | null = null;
+  const writable = (): SchemaModel => (copy ??= structuredClone(desired));
+
+  for (const name of Object.keys(desired.enums)) {
+    if (!current.enums[name]) continue;
+    const values = enumValues(current.enums[name], desired.enums[name]);
+    if (values) writable().enums[name] = { values };
+  }
+
+  for (const table of Object.keys(desired.tables).sort()) {
+    const have = current.tables[table];
+    if (!have) continue;
+    const want = desired.tables[table];
+    for (const column of Object.keys(want.columns)) {
+      const a = have.columns[column];
+      const b = want.columns[column];
+      if (a && a.notNull && !b.notNull && a.type.endsWith('[]') && b.type.endsWith('[]')) writable().tables[table].columns[column].notNull = true;
+    }
+    for (const [index, constraint] of uniqueConstraintsForIndexes(have, want)) {
+      const t = writable().tables[table];
+      delete t.indexes[index];
+      t.constraints[index] = structuredClone(constraint);
+    }
+  }
+  return copy ?? desired;
+}
+
+/** The values the tenant's enum should have, or null for the desired ones. */
+function enumValues(current: EnumModel, desired: EnumModel): string[] | null {
+  if (!current.values.every((v) => desired.values.includes(v))) return null;
+  const values = [...current.values];
+  desired.values.forEach((value, i) => {
+    if (values.includes(value)) return;
+    values.splice(i === 0 ? 0 : values.indexOf(desired.values[i - 1]) + 1, 0, value);
+  });
+  return values.join('\0') === desired.values.join('\0') ? null : values;
+}
+
+/** `UNIQUE (a, b)` with nothing but deferrability after it (no INCLUDE, NULLS NOT DISTINCT or storage options). */
+const PLAIN_UNIQUE = /^UNIQUE \(([^()]*)\)(?: DEFERRABLE(?: INITIALLY DEFERRED)?)?$/;
+/** The index a plain UNIQUE constraint makes: btree, ascending, default operator classes. */
+const PLAIN_UNIQUE_INDEX = /^CREATE UNIQUE INDEX ON \S+ USING btree \(([^()]*)\)$/;
+
+/**
+ * The desired unique indexes of a table that the tenant has as UNIQUE
+ * constraints: first one of the same name, else one whose name the desired
+ * table does not use (the first by name, so that the choice is stable).
+ */
+function uniqueConstraintsForIndexes(have: TableModel, want: TableModel): [string, ConstraintModel][] {
+  const out: [string, ConstraintModel][] = [];
+  const used = new Set<string>();
+  const matches = (c: ConstraintModel | undefined, i: IndexModel) => {
+    if (c?.kind !== 'unique') return false;
+    const columns = PLAIN_UNIQUE.exec(c.definition)?.[1];
+    return columns !== undefined && columns === PLAIN_UNIQUE_INDEX.exec(i.definition)?.[1];
+  };
+  const wanted = Object.keys(want.indexes)
+    .sort()
+    .filter((name) => !want.constraints[name] && !have.indexes[name]);
+  for (const name of wanted) {
+    if (matches(have.constraints[name], want.indexes[name])) {
+      out.push([name, have.constraints[name]]);
+      used.add(name);
+    }
+  }
+  for (const name of wanted) {
+    if (used.has(name)) continue;
+    const other = Object.keys(have.constraints)
+      .sort()
+      .find((c) => !used.has(c) && !want.constraints[c] && !want.indexes[c] && matches(have.constraints[c], want.indexes[name]));
+    if (other === undefined) continue;
+    out.push([name, have.constraints[other]]);
+    used.add(other);
+  }
+  return out;
+}
