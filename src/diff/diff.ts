@@ -171,7 +171,7 @@ function typeChangeHazards(table: string, column: string, a: ColumnModel, b: Col
 }
 
 /** Columns dropped and added again, by table: their indexes and constraints go with them and are made again. */
-function recreatedColumns(from: SchemaModel, to: SchemaModel, isEnum: (type: string) => boolean): Map<string, Set<string>> {
+export function recreatedColumns(from: SchemaModel, to: SchemaModel, isEnum: (type: string) => boolean = enumPredicate(from, to)): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const table of kept(from.tables, to.tables)) {
     const a = from.tables[table].columns;
@@ -183,7 +183,7 @@ function recreatedColumns(from: SchemaModel, to: SchemaModel, isEnum: (type: str
 }
 
 /** Does an index or constraint use one of these columns (directly, or by name in an expression)? */
-function usesAny(columns: Set<string> | undefined, object: { columns: string[]; definition: string }): boolean {
+export function usesAny(columns: Set<string> | undefined, object: { columns: string[]; definition: string }): boolean {
   if (!columns) return false;
   // Expressions print a name unquoted when it needs no quotes.
   const named = (c: string) => object.definition.includes(q(c)) || (/^[a-z_][a-z0-9_]*$/.test(c) && new RegExp(`\\b${c}\\b`).test(object.definition));

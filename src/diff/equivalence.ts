@@ -15,11 +15,18 @@
  *  - A UNIQUE constraint where Prisma makes a unique index on the same columns
  *    (deferrable or not: Prisma sees one unique index either way). Kept under
  *    the index's name: when the names differ, the diff renames the constraint.
+ *  - CHECK and exclusion constraints, partial and expression indexes the
+ *    tenant has and the desired model lacks, and a predicate on an index the
+ *    desired model has without one: Prisma's schema cannot express
+ *    them and its engine leaves them alone, so tm does not drop them either
+ *    (unless a column they use goes). Declaring them, so that every tenant
+ *    gets them, is the tenant SQL's job (issue #17).
  *
  * The diff itself stays exact (it turns any model into any other), and so does
  * everything that reads a plan: the target is the plan's after-model.
  */
 import type { ConstraintModel, EnumModel, IndexModel, SchemaModel, TableModel } from '../catalog/model.js';
+import { recreatedColumns, usesAny } from './diff.js';
 
 /** The targets already worked out, by tenant model (models are shared by tenants in the same state). */
 const memo = new WeakMap<SchemaModel, { desired: SchemaModel; target: SchemaModel }>();
@@ -35,6 +42,7 @@ export function tenantTarget(current: SchemaModel, desired: SchemaModel): Schema
 
 function keepEquivalents(current: SchemaModel, desired: SchemaModel): SchemaModel {
   let copy: SchemaModel | null = null;
+  const recreated = recreatedColumns(current, desired);
   const writable = (): SchemaModel => (copy ??= structuredClone(desired));
 
   for (const name of Object.keys(desired.enums)) {
@@ -57,8 +65,62 @@ function keepEquivalents(current: SchemaModel, desired: SchemaModel): SchemaMode
       delete t.indexes[index];
       t.constraints[index] = structuredClone(constraint);
     }
+    const goes = recreated.get(table) ?? new Set<string>();
+    for (const column of Object.keys(have.columns)) if (!want.columns[column]) goes.add(column);
+    for (const [name, index] of Object.entries(have.indexes)) {
+      if (want.constraints[name] || usesAny(goes, index)) continue;
+      // Prisma (without its partial-index preview feature) compares an index less its predicate.
+      const samePredicateAside = want.indexes[name] !== undefined && withoutPredicate(index.definition) === want.indexes[name].definition;
+      if (want.indexes[name] ? !samePredicateAside : !beyondPrismaIndex(index)) continue;
+      writable().tables[table].indexes[name] = structuredClone(index);
+    }
+    for (const [name, constraint] of Object.entries(have.constraints)) {
+      if (constraint.kind !== 'check' && constraint.kind !== 'exclusion') continue;
+      if (want.constraints[name] || want.indexes[name] || usesAny(goes, constraint)) continue;
+      writable().tables[table].constraints[name] = structuredClone(constraint);
+    }
   }
   return copy ?? desired;
+}
+
+/** An index element that is a column (quoted or not), maybe with collation, operator class and order: not an expression. */
+const COLUMN_ELEMENT = /^(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)(?:\s|$)/;
+
+/**
+ * An index Prisma's schema cannot express, which its engine therefore leaves
+ * alone: one with a WHERE predicate, or with an expression among its keys.
+ */
+export function beyondPrismaIndex(index: IndexModel): boolean {
+  if (/\) WHERE /.test(index.definition)) return true;
+  const keys = /USING \w+ \((.*)\)(?: INCLUDE \(.*\))?(?: WITH \(.*\))?(?: TABLESPACE \S+)?$/.exec(index.definition)?.[1];
+  if (keys === undefined) return true;
+  return splitTopLevel(keys).some((element) => !COLUMN_ELEMENT.test(element.trim()));
+}
+
+function withoutPredicate(definition: string): string {
+  return definition.replace(/\) WHERE .*$/s, ')');
+}
+
+/** `a, lower(b), (c || d)` → its elements, split at commas outside parentheses and quotes. */
+function splitTopLevel(list: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      out.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(list.slice(start));
+  return out;
 }
 
 /** The values the tenant's enum should have, or null for the desired ones. */
