@@ -21,6 +21,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Block, Datasource, Schema } from '@mrleebo/prisma-ast';
 import { TmError } from '../errors.js';
+import { blankBlockComments } from './blockComments.js';
 import { locateSchema, type SchemaLocation } from './locate.js';
 import { validatePrismaFiles, type PrismaProblem } from './prisma-validator.js';
 
@@ -126,10 +127,11 @@ function joinPosix(folder: string, entry: string): string {
 }
 
 /**
- * The named blocks of every file, with their lines, parsed by prisma-ast. A
- * file prisma-ast cannot parse is reported with Prisma's own message when
- * Prisma finds a problem too (its messages are far clearer than the parser's
- * token lists), else with prisma-ast's.
+ * The named blocks of every file, with their lines, parsed by prisma-ast
+ * (block comments blanked out first: prisma-ast cannot parse them, see
+ * blockComments.ts). A file prisma-ast cannot parse is reported with Prisma's
+ * own message when Prisma finds a problem too (its messages are far clearer
+ * than the parser's token lists), else with prisma-ast's.
  */
 async function parseBlocks(files: SchemaFile[]): Promise<PlacedBlock[]> {
   const { getSchema, PrismaParser, VisitorClassFactory } = await import('@mrleebo/prisma-ast');
@@ -143,7 +145,7 @@ async function parseBlocks(files: SchemaFile[]): Promise<PlacedBlock[]> {
   for (const file of files) {
     let schema: Schema;
     try {
-      schema = getSchema(file.content, { parser, visitor });
+      schema = getSchema(blankBlockComments(file.content), { parser, visitor });
     } catch (error) {
       const problems = validatePrismaFiles(files.map((f) => [f.path, f.content]));
       if (problems.length > 0) throw prismaProblemError(problems);
