@@ -19,6 +19,7 @@
  * by row.
  */
 import { quoteIdent } from '../sql/quote.js';
+import { withoutOwnQualifierSql } from './qualifier.js';
 
 /**
  * The wanted schemas, and the relations in them. Relations are found through
@@ -183,8 +184,8 @@ export function catalogPartQuery(part: CatalogPart): string {
   return `with ${WANTED}\n${CATALOG_PARTS[part]}`;
 }
 
-/** A printed text with the schema's own qualifier replaced by a marker, after doubling any byte equal to the marker. */
-const withoutOwnQualifier = (text: string) => `replace(replace(${text}, E'\\x01', E'\\x01\\x01'), quote_ident(o.nspname) || '.', E'\\x01\\x02')`;
+/** A printed text with the schema's own qualifier replaced by a marker, outside string literals (see qualifier.ts). */
+const withoutOwnQualifier = (text: string) => withoutOwnQualifierSql(text, `quote_ident(o.nspname) || '.'`);
 
 /**
  * Per part, an md5 of what that part's rows of one schema are made of (the

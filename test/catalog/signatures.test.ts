@@ -73,8 +73,11 @@ const VARIANTS: { name: string; sql: string; same?: boolean }[] = [
   { name: 'column_readded', sql: `ALTER TABLE "Post" DROP COLUMN code; ALTER TABLE "Post" ADD COLUMN code varchar(10)`, same: true },
 ];
 
-/** Schemas whose own name shows up in their texts, that need quoting, or whose qualifier could overlap itself ('.' inside). */
-const ODD_NAMES = ['sig_odd_a', 'sig_odd_b', 'Sig_Quoted_A', 'Sig_Quoted_B', 'sig.dotted'];
+/**
+ * Schemas whose own name shows up in their texts, that need quoting, or whose qualifier could overlap itself ('.' inside);
+ * www and acme have a default whose string holds `www.`, which is data, not www's qualifier.
+ */
+const ODD_NAMES = ['sig_odd_a', 'sig_odd_b', 'Sig_Quoted_A', 'Sig_Quoted_B', 'sig.dotted', 'www', 'acme'];
 
 const BASE_COPIES = 24;
 
@@ -89,9 +92,12 @@ describe('introspection by state (signatures) on a fleet', function () {
     const ddl: string[] = [];
     for (const schema of all) ddl.push(`CREATE SCHEMA ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)};\n${BASE}`);
     VARIANTS.forEach((v, i) => ddl.push(`SET search_path TO ${quoteIdent(variants[i])}; ${v.sql};`));
-    // A default that shows the schema's own qualifier after a letter (so not a qualifier): equal signatures, models
+    // A view column named with the schema's own qualifier inside (so not a qualifier): equal signatures, models
     // that differ by that text.
-    ddl.push(`CREATE TABLE sig_odd_a.t (note text DEFAULT 'xsig_odd_a.y'); CREATE TABLE sig_odd_b.t (note text DEFAULT 'xsig_odd_b.y');`);
+    ddl.push(`CREATE VIEW sig_odd_a.v AS SELECT 1 AS "xsig_odd_a.y"; CREATE VIEW sig_odd_b.v AS SELECT 1 AS "xsig_odd_b.y";`);
+    for (const schema of ['www', 'acme']) {
+      ddl.push(`CREATE TABLE ${schema}.site (url text NOT NULL DEFAULT 'https://www.example.com', CONSTRAINT site_url_check CHECK (url <> 'http://www.example.com'));`);
+    }
     await db.query(ddl.join('\n'));
   });
 
@@ -125,7 +131,11 @@ describe('introspection by state (signatures) on a fleet', function () {
       if (v.same) expect(json, v.name).to.equal(baseJson);
       else expect(json, v.name).to.not.equal(baseJson);
     }
-    expect(alone.get('sig_odd_a')!.tables.t.columns.note.default).to.equal(`'xsig_odd_a.y'::text`);
+    expect(alone.get('sig_odd_a')!.views.v.definition).to.contain('"xsig_odd_a.y"');
+    // A string is data: tenant www's is not cut, its model is acme's.
+    expect(alone.get('www')!.tables.site.columns.url.default).to.equal(`'https://www.example.com'::text`);
+    expect(alone.get('www')!.tables.site.constraints.site_url_check.definition).to.equal(`CHECK ((url <> 'http://www.example.com'::text))`);
+    expect(canonicalJson(alone.get('www'))).to.equal(canonicalJson(alone.get('acme')));
   });
 
   it('gives schemas in one state one signature, whatever their names, and each variant another', async () => {
@@ -145,6 +155,8 @@ describe('introspection by state (signatures) on a fleet', function () {
     for (const [i, v] of VARIANTS.entries()) if (!v.same) expect(of(variants[i]), v.name).to.not.equal(of(base[0]));
     // Equal signatures, different models: only the check on the model read keeps them apart.
     expect(of('sig_odd_a')).to.equal(of('sig_odd_b'));
+    // The www. inside a string is not www's qualifier: one state, one signature.
+    expect(of('www')).to.equal(of('acme'));
   });
 
   for (const connections of [1, 2]) {
