@@ -3,7 +3,7 @@
  * PostgreSQL prints (defaults, types, constraint, index and view
  * definitions): removed on the client (stripSchemaQualifier) so that every
  * tenant in one state has the same model, and exchanged for a marker on the
- * server where signatures are computed (withoutOwnQualifierSql).
+ * server where signatures are computed (markQualifierOutsideLiteralsSql).
  *
  * A qualifier is a qualifier only in SQL, never inside a string literal: a
  * tenant named `www` keeps the `www.` of `'https://www.example.com'::text`.
@@ -75,29 +75,46 @@ function stripInRun(run: string, prefix: string, before: string): string {
 /**
  * Whether the qualifier shows anywhere but in a plain string literal: in a
  * model's text after stripSchemaQualifier, a place the server's marker
- * (withoutOwnQualifierSql) covered and the client did not remove, so that
+ * (markQualifierOutsideLiteralsSql) covered and the client did not remove, so that
  * schemas with equal signatures could still differ there.
  */
 export function holdsQualifier(text: string, prefix: string): boolean {
   return text.includes(prefix) && tokens(text).some((token) => !isPlainLiteral(token) && token.includes(prefix));
 }
 
+/** SQL: doubles any byte equal to the marker's first, so that equal marked texts mean equal texts. */
+const escapeMarkerSql = (text: string) => `replace(${text}, E'\\x01', E'\\x01\\x01')`;
+
 /**
- * SQL: the printed `text` with the schema's qualifier `prefix` (both SQL
- * expressions) replaced by a marker outside plain string literals, after
- * doubling any byte equal to the marker's first, so that equal results mean
- * equal texts with one qualifier exchanged for the other. `text` is evaluated
- * once. A text without the qualifier, or without a plain literal (a serial
- * column's nextval default), is one replace(); only a text with both is cut
- * into tokens.
+ * SQL: a printed text that holds no string literal (a type's name, as
+ * format_type prints it) with the schema's qualifier `prefix` (SQL
+ * expressions both) replaced by a marker: equal results mean equal texts with
+ * one qualifier exchanged for the other.
  */
-export function withoutOwnQualifierSql(text: string, prefix: string): string {
+export function markQualifierSql(text: string, prefix: string): string {
+  return `replace(${escapeMarkerSql(text)}, ${prefix}, E'\\x01\\x02')`;
+}
+
+/**
+ * SQL: the same for any printed text (a default, a view's query), outside
+ * plain string literals, as stripSchemaQualifier removes it. Only a text
+ * holding both the qualifier and a plain literal (an enum default such as
+ * `'USER'::tenant_acme."Role"`) is cut into tokens: a text without quotes, or
+ * whose only literal is a `::reg…` one (a serial column's nextval default),
+ * is one replace(). `offset 0` keeps the text a value computed once: the
+ * planner would otherwise inline the printing call (pg_get_expr) into every
+ * place the text is used.
+ */
+export function markQualifierOutsideLiteralsSql(text: string, prefix: string): string {
+  const marker = `E'\\x01\\x02'`;
   return `(select case
       when strpos(tm_q.t, tm_q.q) = 0 then tm_q.t
-      when tm_q.t !~ $tm_re$'(?:[^']|'')*'(?!::reg[a-z])$tm_re$ then replace(tm_q.t, tm_q.q, E'\\x01\\x02')
+      when strpos(tm_q.t, '''') = 0
+        or (strpos(tm_q.t, '''::reg') > strpos(tm_q.t, '''') and length(tm_q.t) - length(replace(tm_q.t, '''', '')) = 2)
+        then replace(tm_q.t, tm_q.q, ${marker})
       else (select string_agg(case when tm_tok.m[1] ~ '^''' and tm_tok.m[1] !~ '::reg[a-z]+$' then tm_tok.m[1]
-                                   else replace(tm_tok.m[1], tm_q.q, E'\\x01\\x02') end, '' order by tm_tok.n)
+                                   else replace(tm_tok.m[1], tm_q.q, ${marker}) end, '' order by tm_tok.n)
             from regexp_matches(tm_q.t, $tm_re$${TOKEN}$tm_re$, 'g') with ordinality as tm_tok(m, n))
     end
-    from (select replace(${text}, E'\\x01', E'\\x01\\x01') as t, ${prefix} as q) tm_q)`;
+    from (select ${escapeMarkerSql(text)} as t, ${prefix} as q offset 0) tm_q)`;
 }
