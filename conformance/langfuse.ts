@@ -1,8 +1,9 @@
 /**
  * langfuse's production schema, two ways.
  *
- * schema: a new tenant planned from schema.prisma (Prisma 6 datasource with
- * `url = env(...)`, neutralised by tm's loader) converges to "no changes".
+ * schema: a new tenant planned from schema.prisma (a Prisma 6 schema: its
+ * datasource `url` and removed preview features are ignored by tm's loader,
+ * with warnings) converges to "no changes".
  *
  * history: migrations/<name>/migration.sql replayed in name order into a
  * tenant schema (search_path set to it: their SQL is unqualified, the two
@@ -36,19 +37,12 @@ function langfuseDir(): string {
 }
 
 /**
- * Their schema is Prisma 6's. Prisma 7 (tm's engine) rejects the `metrics`
- * preview feature it removed; it is a client feature with no effect on the
- * DDL, so it is taken out of previewFeatures (the only change made to their
- * file; the datasource `url` lines are neutralised by tm's own loader).
+ * Their schema is Prisma 6's, used as it is: tm's loader accepts its
+ * datasource `url` lines and the `metrics` preview feature Prisma 7 removed,
+ * with a warning each.
  */
-export const REMOVED_PREVIEW_FEATURES = ['metrics'];
-
 export function langfuseSchemaText(): string {
-  const text = readFileSync(join(langfuseDir(), 'schema.prisma'), 'utf8');
-  return text.replace(/^(\s*previewFeatures\s*=\s*)\[([^\]]*)\]/m, (_, head: string, list: string) => {
-    const kept = list.split(',').map((f) => f.trim()).filter((f) => f && !REMOVED_PREVIEW_FEATURES.includes(JSON.parse(f)));
-    return `${head}[${kept.join(', ')}]`;
-  });
+  return readFileSync(join(langfuseDir(), 'schema.prisma'), 'utf8');
 }
 
 export async function runSchema(adminUrl: string): Promise<CaseResult> {

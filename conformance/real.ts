@@ -83,7 +83,7 @@ export async function runProject(project: RealProject, adminUrl: string, expecta
     return report;
   }
   const edits = [...current.edits, ...older.edits];
-  if (edits.length) report.notes.push(`real ${project.name}: adapted for Prisma 7 (adaptForPrisma7, temporary): ${edits.join('; ')}`);
+  if (edits.length) report.notes.push(`real ${project.name}: tm's loader warned: ${edits.join('; ')}`);
 
   let baseline: string[] = [];
   const db = await createScratchDatabase(adminUrl, `real_${project.name.replace(/\W/g, '')}`);

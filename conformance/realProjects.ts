@@ -38,11 +38,11 @@ export function migrationSql(project: RealProject, migration: string): string {
   return readFileSync(join(project.dir, 'migrations', migration, 'migration.sql'), 'utf8');
 }
 
-/** A version's schema: the .prisma files of `current/` or `older/`, as Prisma 7 takes them (see adaptForPrisma7). */
+/** A version's schema: the unedited .prisma file of `current/` or `older/`, as tm's loader takes it. */
 export interface ProjectSchema {
-  /** What tm's loader made of the adapted files (the files Prisma's engine is given too). */
+  /** What tm's loader made of the file (Prisma 6 keys ignored: the files Prisma's engine is given too). */
   loaded: LoadedSchema;
-  /** The edits adaptForPrisma7 had to make, per file, for the report. */
+  /** The loader's warnings (Prisma 6 datasource keys, removed preview features), for the report. */
   edits: string[];
 }
 
@@ -50,36 +50,6 @@ export async function loadVersion(project: RealProject, version: 'current' | 'ol
   const dir = join(project.dir, version);
   const files = readdirSync(dir).filter((f) => f.endsWith('.prisma')).sort();
   if (files.length !== 1) throw new Error(`${dir}: expected one schema.prisma, found ${files.length} .prisma files`);
-  const { text, edits } = adaptForPrisma7(readFileSync(join(dir, files[0]), 'utf8'));
-  return { loaded: await loadSchemaText(text), edits: edits.map((e) => `${version}/${files[0]}: ${e}`) };
-}
-
-const PRISMA6_DATASOURCE_KEYS = ['url', 'directUrl', 'shadowDatabaseUrl'];
-
-/**
- * TEMPORARY — delete once tm's loader accepts what SOURCE.txt lists (issue
- * #15, bugs 9 and 11). The corpus files are unedited Prisma 6 era schemas;
- * this makes the edits SOURCE.txt records, and only those, keeping every line
- * number: datasource `url` / `directUrl` / `shadowDatabaseUrl` lines and the
- * `previewFeatures` line (features Prisma 7 no longer knows; none affects
- * DDL) become blank lines, and `/* … *\/` block comments become `//` lines.
- * Returns what it changed, which the runner prints, so that it is visible
- * while it is needed.
- */
-export function adaptForPrisma7(text: string): { text: string; edits: string[] } {
-  const edits: string[] = [];
-  let out = text.replace(/^[ \t]*(\w+)[ \t]*=.*$/gm, (line, key: string) => {
-    if (PRISMA6_DATASOURCE_KEYS.includes(key)) edits.push(`removed ${key}`);
-    else if (key === 'previewFeatures') edits.push(`removed ${line.trim()}`);
-    else return line;
-    return '';
-  });
-  out = out.replace(/\/\*[\s\S]*?\*\//g, (comment) => {
-    edits.push('block comment → // comments');
-    return comment
-      .split('\n')
-      .map((line) => '// ' + line.replace(/^\s*(\/\*+|\*\/|\*)?/, '').replace(/\*\/\s*$/, ''))
-      .join('\n');
-  });
-  return { text: out, edits: [...new Set(edits)] };
+  const loaded = await loadSchemaText(readFileSync(join(dir, files[0]), 'utf8'));
+  return { loaded, edits: loaded.warnings.map((w) => `${version}/${files[0]}: ${w.replace(/\s+/g, ' ').slice(0, 120)}`) };
 }

@@ -12,7 +12,8 @@ import {
 import * as Q from './queries.js';
 import type { CatalogPart } from './queries.js';
 import { quoteLiteral } from '../sql/quote.js';
-import { canonicalJson, fingerprint } from './fingerprint.js';
+import { fingerprint } from './fingerprint.js';
+import { holdsQualifier, stripSchemaQualifier } from './qualifier.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   p: 'primary key',
@@ -21,25 +22,6 @@ const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   f: 'foreign key',
   x: 'exclusion',
 };
-
-/**
- * Removes the schema's own qualifier from an expression PostgreSQL printed,
- * e.g. `'USER'::tenant_acme."Role"` → `'USER'::"Role"`, so that every tenant
- * in the same state prints the same text. Only a qualifier that starts a name
- * (not the tail of a longer identifier) is removed.
- */
-export function stripSchemaQualifier(text: string, prefix: string): string {
-  if (!text.includes(prefix)) return text;
-  let out = '';
-  let from = 0;
-  for (let at = text.indexOf(prefix); at !== -1; at = text.indexOf(prefix, at + 1)) {
-    const before = at === 0 ? '' : text[at - 1];
-    if (/[A-Za-z0-9_$"]/.test(before)) continue;
-    out += text.slice(from, at);
-    from = at + prefix.length;
-  }
-  return out + text.slice(from);
-}
 
 type CatalogRows = Record<CatalogPart, any[]>;
 
@@ -245,9 +227,11 @@ async function readModels(connections: Queryable[], schemas: string[]): Promise<
  * The others get that schema's model: equal signatures mean the same rows but
  * for the schema's own qualifier, at the same places.
  *
- * That is the same model when the model contains no trace of the qualifier,
- * which is checked on the schema read (a qualifier left in a name or after an
- * identifier character would be one): when the check fails, every schema of
+ * That is the same model when the model contains no trace of the qualifier
+ * outside string literals, which is checked on the schema read (a qualifier
+ * left in a name or after an identifier character would be one; the `www.`
+ * of a tenant `www`'s `'https://www.example.com'` is data, the same in every
+ * tenant, and is not): when the check fails, every schema of
  * that signature is read in full. So is a schema whose qualifier could
  * overlap itself in a text (a '.' inside its name).
  */
@@ -276,9 +260,13 @@ async function readByState(connections: Queryable[], schemas: string[]): Promise
   return models;
 }
 
-/** A qualifier that cannot overlap itself in a text: its only '.' is its last character. */
+/**
+ * A qualifier that cannot overlap itself in a text (its only '.' is its last
+ * character) and holds no single quote (exchanging it for another could then
+ * move where string literals start and end).
+ */
 function shareablePrefix(prefix: string): boolean {
-  return prefix.indexOf('.') === prefix.length - 1;
+  return prefix.indexOf('.') === prefix.length - 1 && !prefix.includes("'");
 }
 
 /**
@@ -287,8 +275,15 @@ function shareablePrefix(prefix: string): boolean {
  * readByState).
  */
 function shareable(model: SchemaModel, prefix: string): boolean {
-  // The qualifier as it appears inside a JSON string.
-  return shareablePrefix(prefix) && !canonicalJson(model).includes(JSON.stringify(prefix).slice(1, -1));
+  return shareablePrefix(prefix) && !mentionsQualifier(model, prefix);
+}
+
+/** Whether a name or printed text of the model holds the qualifier other than inside a string literal (see holdsQualifier). */
+function mentionsQualifier(value: unknown, prefix: string): boolean {
+  if (typeof value === 'string') return holdsQualifier(value, prefix);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some((item) => mentionsQualifier(item, prefix));
+  return Object.entries(value).some(([key, item]) => key.includes(prefix) || mentionsQualifier(item, prefix));
 }
 
 /**

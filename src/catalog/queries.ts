@@ -19,6 +19,7 @@
  * by row.
  */
 import { quoteIdent } from '../sql/quote.js';
+import { markQualifierOutsideLiteralsSql, markQualifierSql } from './qualifier.js';
 
 /**
  * The wanted schemas, and the relations in them. Relations are found through
@@ -201,8 +202,9 @@ export function catalogPartQuery(part: CatalogPart): string {
   return `with ${WANTED}\n${CATALOG_PARTS[part]}`;
 }
 
-/** A printed text with the schema's own qualifier replaced by a marker, after doubling any byte equal to the marker. */
-const withoutOwnQualifier = (text: string) => `replace(replace(${text}, E'\\x01', E'\\x01\\x01'), quote_ident(o.nspname) || '.', E'\\x01\\x02')`;
+/** A printed text with the schema's own qualifier replaced by a marker (outside string literals: see qualifier.ts). */
+const withoutOwnQualifier = (text: string) => markQualifierSql(text, `quote_ident(o.nspname) || '.'`);
+const withoutOwnQualifierOutsideLiterals = (text: string) => markQualifierOutsideLiteralsSql(text, `(quote_ident(o.nspname) || '.')`);
 
 /**
  * Per part, an md5 of what that part's rows of one schema are made of (the
@@ -232,7 +234,7 @@ const partDigests = (whole: (catalog: WholeRowCatalog, alias: string) => string)
       c.relname, a.attname, a.attnum, a.attnotnull, a.attidentity, a.attgenerated, a.attcollation, a.atttypmod,
       case when a.atttypid < 16384 then a.atttypid::text else ${withoutOwnQualifier('format_type(a.atttypid, a.atttypmod)')} end,
       case when a.atttypid >= 16384 then (select t.typcollation from pg_type t where t.oid = a.atttypid) end,
-      ${withoutOwnQualifier('d.expression')}
+      ${withoutOwnQualifierOutsideLiterals('d.expression')}
     )::text, '' order by c.relname collate "C", a.attnum))
     from rels c
     left join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
@@ -275,7 +277,7 @@ const partDigests = (whole: (catalog: WholeRowCatalog, alias: string) => string)
     left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = c.oid
                            and dep.refclassid = 'pg_class'::regclass and dep.deptype in ('a', 'i')
     left join pg_class tc on tc.oid = dep.refobjid`,
-  views: `select md5(string_agg(row(x.name, x.materialized, ${withoutOwnQualifier('x.definition')})::text, '' order by x.name collate "C"))
+  views: `select md5(string_agg(row(x.name, x.materialized, ${withoutOwnQualifierOutsideLiterals('x.definition')})::text, '' order by x.name collate "C"))
     from (${VIEWS}) x`,
 });
 

@@ -21,7 +21,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Block, Datasource, Schema } from '@mrleebo/prisma-ast';
 import { TmError } from '../errors.js';
+import { blankBlockComments } from './blockComments.js';
 import { locateSchema, type SchemaLocation } from './locate.js';
+import { neutralisePrisma6Keys } from './prisma6.js';
 import { validatePrismaFiles, type PrismaProblem } from './prisma-validator.js';
 
 export interface SchemaFile {
@@ -52,6 +54,11 @@ export interface LoadedSchema {
   enums: string[];
   views: string[];
   datasource: SchemaDatasource;
+  /**
+   * `file:line: …` for each Prisma 6 key tm accepted and ignored (see
+   * prisma6.ts); the commands print them on stderr.
+   */
+  warnings: string[];
 }
 
 /** A named top-level block and where it is defined. */
@@ -67,7 +74,7 @@ export async function loadPrismaSchema(projectDir: string): Promise<LoadedSchema
   const location = locateSchema(projectDir);
   const files = readSchemaFiles(projectDir, location);
   const blocks = await parseBlocks(files);
-  neutraliseConnectionUrls(files, blocks);
+  const warnings = neutralisePrisma6Keys(files, blocks);
 
   const datasource = checkDatasource(blocks, location);
   checkUniqueNames(blocks);
@@ -92,6 +99,7 @@ export async function loadPrismaSchema(projectDir: string): Promise<LoadedSchema
     enums: namesOf('enum'),
     views: namesOf('view'),
     datasource,
+    warnings,
   };
 }
 
@@ -126,10 +134,11 @@ function joinPosix(folder: string, entry: string): string {
 }
 
 /**
- * The named blocks of every file, with their lines, parsed by prisma-ast. A
- * file prisma-ast cannot parse is reported with Prisma's own message when
- * Prisma finds a problem too (its messages are far clearer than the parser's
- * token lists), else with prisma-ast's.
+ * The named blocks of every file, with their lines, parsed by prisma-ast
+ * (block comments blanked out first: prisma-ast cannot parse them, see
+ * blockComments.ts). A file prisma-ast cannot parse is reported with Prisma's
+ * own message when Prisma finds a problem too (its messages are far clearer
+ * than the parser's token lists), else with prisma-ast's.
  */
 async function parseBlocks(files: SchemaFile[]): Promise<PlacedBlock[]> {
   const { getSchema, PrismaParser, VisitorClassFactory } = await import('@mrleebo/prisma-ast');
@@ -143,7 +152,7 @@ async function parseBlocks(files: SchemaFile[]): Promise<PlacedBlock[]> {
   for (const file of files) {
     let schema: Schema;
     try {
-      schema = getSchema(file.content, { parser, visitor });
+      schema = getSchema(blankBlockComments(file.content), { parser, visitor });
     } catch (error) {
       const problems = validatePrismaFiles(files.map((f) => [f.path, f.content]));
       if (problems.length > 0) throw prismaProblemError(problems);
@@ -181,30 +190,6 @@ function prismaProblemError(problems: PrismaProblem[]): TmError {
       ? `Prisma found ${more} more problem${more === 1 ? '' : 's'} in the schema; fix this one and run \`tm validate\` again.`
       : 'Fix the Prisma schema and run `tm validate` again.',
   );
-}
-
-/**
- * Prisma 6 kept connection strings in the datasource (`url = env("X")`,
- * `directUrl`, `shadowDatabaseUrl`); Prisma 7's validator rejects them. tm
- * never connects through them (tenants.yaml names the databases), so such a
- * schema is accepted: the line is replaced by a comment in tm's copy of the
- * file. Replacing rather than deleting keeps every line number as in the
- * real file, and the value (which may be a literal password) never reaches
- * the merged text, the hash or a plan.
- */
-function neutraliseConnectionUrls(files: SchemaFile[], blocks: PlacedBlock[]): void {
-  for (const { block, file: filePath } of blocks) {
-    if (block.type !== 'datasource') continue;
-    const file = files.find((f) => f.path === filePath)!;
-    const lines = file.content.split('\n');
-    for (const assignment of block.assignments) {
-      if (assignment.type !== 'assignment' || !['url', 'directUrl', 'shadowDatabaseUrl'].includes(assignment.key)) continue;
-      const index = ((assignment as { location?: { startLine?: number } }).location?.startLine ?? 0) - 1;
-      if (index < 0 || !new RegExp(`^\\s*${assignment.key}\\s*=`).test(lines[index] ?? '')) continue;
-      lines[index] = `  // ${assignment.key}: ignored by tm (Prisma 7 reads connection strings from prisma.config.ts)`;
-    }
-    file.content = lines.join('\n');
-  }
 }
 
 /** Exactly one datasource, and a PostgreSQL one: tm plans PostgreSQL DDL only. */

@@ -44,6 +44,23 @@ export function validatePrismaFiles(files: Array<[string, string]>): PrismaProbl
   }
 }
 
+const knownPreviewFeatures = new Map<string, boolean>();
+
+/**
+ * Whether Prisma's validator accepts `name` in a generator's previewFeatures
+ * (active, hidden, or deprecated with a warning): asked of Prisma itself, on a
+ * schema of a few lines, so that the answer follows the Prisma version tm ships.
+ */
+export function isKnownPreviewFeature(name: string): boolean {
+  let known = knownPreviewFeatures.get(name);
+  if (known === undefined) {
+    const probe = `datasource db {\n  provider = "postgresql"\n}\ngenerator client {\n  provider        = "prisma-client"\n  previewFeatures = [${JSON.stringify(name)}]\n}\n`;
+    known = validatePrismaFiles([['probe.prisma', probe]]).length === 0;
+    knownPreviewFeatures.set(name, known);
+  }
+  return known;
+}
+
 /**
  * Prisma throws an Error whose message is JSON `{ error_code, message }`; the
  * inner message is the human report, one block per error:

@@ -95,8 +95,11 @@ const VARIANTS: { name: string; sql: string; same?: boolean; sameAs?: string }[]
   { name: 'partitioned_index', sql: `${PARTITIONED}; CREATE INDEX "Event_id_idx" ON "Event"(id)` },
 ];
 
-/** Schemas whose own name shows up in their texts, that need quoting, or whose qualifier could overlap itself ('.' inside). */
-const ODD_NAMES = ['sig_odd_a', 'sig_odd_b', 'Sig_Quoted_A', 'Sig_Quoted_B', 'sig.dotted'];
+/**
+ * Schemas whose own name shows up in their texts, that need quoting, or whose qualifier could overlap itself ('.' inside);
+ * www and acme have a default whose string holds `www.`, which is data, not www's qualifier.
+ */
+const ODD_NAMES = ['sig_odd_a', 'sig_odd_b', 'Sig_Quoted_A', 'Sig_Quoted_B', 'sig.dotted', 'www', 'acme'];
 
 const BASE_COPIES = 24;
 
@@ -111,9 +114,12 @@ describe('introspection by state (signatures) on a fleet', function () {
     const ddl: string[] = ['CREATE EXTENSION IF NOT EXISTS citext SCHEMA public; CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;'];
     for (const schema of all) ddl.push(`CREATE SCHEMA ${quoteIdent(schema)}; SET search_path TO ${quoteIdent(schema)};\n${BASE}`);
     VARIANTS.forEach((v, i) => ddl.push(`SET search_path TO ${quoteIdent(variants[i])}; ${v.sql};`));
-    // A default that shows the schema's own qualifier after a letter (so not a qualifier): equal signatures, models
+    // A view column named with the schema's own qualifier inside (so not a qualifier): equal signatures, models
     // that differ by that text.
-    ddl.push(`CREATE TABLE sig_odd_a.t (note text DEFAULT 'xsig_odd_a.y'); CREATE TABLE sig_odd_b.t (note text DEFAULT 'xsig_odd_b.y');`);
+    ddl.push(`CREATE VIEW sig_odd_a.v AS SELECT 1 AS "xsig_odd_a.y"; CREATE VIEW sig_odd_b.v AS SELECT 1 AS "xsig_odd_b.y";`);
+    for (const schema of ['www', 'acme']) {
+      ddl.push(`CREATE TABLE ${schema}.site (url text NOT NULL DEFAULT 'https://www.example.com', CONSTRAINT site_url_check CHECK (url <> 'http://www.example.com'));`);
+    }
     await db.query(ddl.join('\n'));
   });
 
@@ -153,7 +159,11 @@ describe('introspection by state (signatures) on a fleet', function () {
     expect(partitioned.tables.Event.indexes.Event_at_idx.definition).to.equal('CREATE INDEX ON "Event" USING btree (at)');
     expect(Object.keys(partitioned.tables.Delivery.constraints).sort()).to.deep.equal(['Delivery_event_fkey', 'Delivery_pkey']);
     expect(alone.get('sig_citext_column')!.tables.User.columns.handle.type).to.equal('public.citext');
-    expect(alone.get('sig_odd_a')!.tables.t.columns.note.default).to.equal(`'xsig_odd_a.y'::text`);
+    expect(alone.get('sig_odd_a')!.views.v.definition).to.contain('"xsig_odd_a.y"');
+    // A string is data: tenant www's is not cut, its model is acme's.
+    expect(alone.get('www')!.tables.site.columns.url.default).to.equal(`'https://www.example.com'::text`);
+    expect(alone.get('www')!.tables.site.constraints.site_url_check.definition).to.equal(`CHECK ((url <> 'http://www.example.com'::text))`);
+    expect(canonicalJson(alone.get('www'))).to.equal(canonicalJson(alone.get('acme')));
   });
 
   it('gives schemas in one state one signature, whatever their names, and each variant another', async () => {
@@ -175,6 +185,8 @@ describe('introspection by state (signatures) on a fleet', function () {
     for (const v of VARIANTS) if (v.sameAs) expect(of(`sig_${v.name}`), v.name).to.equal(of(`sig_${v.sameAs}`));
     // Equal signatures, different models: only the check on the model read keeps them apart.
     expect(of('sig_odd_a')).to.equal(of('sig_odd_b'));
+    // The www. inside a string is not www's qualifier: one state, one signature.
+    expect(of('www')).to.equal(of('acme'));
   });
 
   for (const connections of [1, 2]) {

@@ -28,7 +28,7 @@ export class DriftCommand extends TmCommand {
     const { openProject } = await import('../context.js');
     const { detectDrift } = await import('../../plan/drift.js');
     const { driftTotals, renderDriftText } = await import('../../output/driftText.js');
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const report = await detectDrift(project, { schemas: this.schemas, databases: this.databases, prune: this.prune });
     if (this.json) {
       const { driftToJson } = await import('../../output/driftJson.js');

@@ -35,7 +35,7 @@ export class MigrateCommand extends KindCommand {
     }
     const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const plan = await planFromPrisma(project, 'migrate', this.name, {
       schemas: this.schemas,
       databases: this.databases,

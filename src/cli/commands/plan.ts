@@ -45,7 +45,7 @@ export class PlanCommand extends TmCommand {
     const { renderPlanText } = await import('../../output/planText.js');
     const { planHasChanges } = await import('../../plan/build.js');
 
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const selection = { schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipBackup: this.skipBackup };
     let plan;
     if (this.kind === 'rollback') {

@@ -24,7 +24,7 @@ export class ResetCommand extends KindCommand {
     const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
     const { planReset } = await import('../../plan/kinds/index.js');
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const plan = await planReset(project, { schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipBackup: this.skipBackup });
     return this.runPlan(plan, project, {
       command: 'tm reset',

@@ -24,7 +24,7 @@ export class RollbackCommand extends KindCommand {
     const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
     const { planRollback } = await import('../../plan/kinds/rollback.js');
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const plan = await planRollback(project, {
       name: this.name,
       schema: this.schema,

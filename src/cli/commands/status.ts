@@ -20,7 +20,7 @@ export class StatusCommand extends TmCommand {
     const { openProject } = await import('../context.js');
     const { fleetStatus } = await import('../../plan/status.js');
     const { renderStatusTable } = await import('../../output/statusText.js');
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const rows = await fleetStatus(project, { schemas: this.schemas, databases: this.databases });
     if (this.json) this.context.stdout.write(JSON.stringify({ tenants: rows }, null, 2) + '\n');
     else this.context.stdout.write(renderStatusTable(rows));

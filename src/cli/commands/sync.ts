@@ -24,7 +24,7 @@ export class SyncCommand extends KindCommand {
     const lockTimeoutMs = this.lockTimeoutMs;
     const { openProject } = await import('../context.js');
     const { planFromPrisma, syncName } = await import('../../plan/kinds/index.js');
-    const project = openProject(this.projectDir);
+    const project = openProject(this.projectDir, this.context.stderr);
     const selection = { schemas: this.schemas, databases: this.databases };
     const name = await syncName(project, selection);
     const plan = await planFromPrisma(project, 'sync', name, { ...selection, lockTimeoutMs, skipBackup: this.skipBackup });

@@ -31,8 +31,10 @@ export class ValidateCommand extends TmCommand {
     const { loadTenantsConfig, maskUrl } = await import('../../config/tenants.js');
     const { loadEnvironment } = await import('../../config/env.js');
     const { embeddedAllowed } = await import('../../db/embedded.js');
+    const { writeSchemaWarnings } = await import('../context.js');
 
     const schema = await loadPrismaSchema(this.projectDir);
+    writeSchemaWarnings(schema, this.context.stderr);
     const tenants = loadTenantsConfig(this.projectDir);
     const env = loadEnvironment(this.projectDir);
 
