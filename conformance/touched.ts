@@ -10,6 +10,7 @@
  * schema; `DROP INDEX` does not name the table). Enum rebuilds go through
  * `"E_new"` / `"E_old"` names in both tools: those count as `"E"`.
  */
+import { splitTopLevelCommas } from '../src/sql/split.js';
 
 const NAME = String.raw`(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)`;
 /** An optionally schema-qualified name; the last part is kept. */
@@ -25,29 +26,6 @@ function q(name: string): string {
 
 function enumName(raw: string): string {
   return unquote(raw).replace(/_(new|old)$/, '');
-}
-
-/** Top-level comma-separated parts of an ALTER TABLE action list (commas inside parentheses or quotes do not split). */
-function splitActions(text: string): string[] {
-  const parts: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let current = '';
-  for (const c of text) {
-    if (quote) {
-      if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      parts.push(current.trim());
-      current = '';
-      continue;
-    }
-    current += c;
-  }
-  if (current.trim()) parts.push(current.trim());
-  return parts;
 }
 
 function alterTableAction(table: string, action: string): string[] {
@@ -71,7 +49,7 @@ export function statementObjects(statement: string): string[] {
   if ((m = s.match(new RegExp(String.raw`^ALTER TABLE (?:ONLY )?(?:IF EXISTS )?${QNAME} RENAME TO (${NAME})`, 'i')))) return [`table ${q(unquote(m[1]))}`, `table ${q(unquote(m[2]))}`];
   if ((m = s.match(new RegExp(String.raw`^ALTER TABLE (?:ONLY )?(?:IF EXISTS )?${QNAME} (.*)$`, 'i')))) {
     const table = unquote(m[1]);
-    return splitActions(m[2]).flatMap((a) => alterTableAction(table, a));
+    return splitTopLevelCommas(m[2]).flatMap((a) => alterTableAction(table, a));
   }
   if ((m = s.match(new RegExp(String.raw`^(?:CREATE|DROP) (?:UNLOGGED )?TABLE (?:IF (?:NOT )?EXISTS )?${QNAME}`, 'i')))) {
     // A serial column's sequence comes with the table (tm may create it in a statement of its own).

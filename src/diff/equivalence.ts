@@ -26,6 +26,7 @@
  * everything that reads a plan: the target is the plan's after-model.
  */
 import type { ConstraintModel, EnumModel, IndexModel, SchemaModel, TableModel } from '../catalog/model.js';
+import { splitTopLevelCommas } from '../sql/split.js';
 import { recreatedColumns, usesAny } from './diff.js';
 
 /** The targets already worked out, by tenant model (models are shared by tenants in the same state). */
@@ -94,33 +95,11 @@ export function beyondPrismaIndex(index: IndexModel): boolean {
   if (/\) WHERE /.test(index.definition)) return true;
   const keys = /USING \w+ \((.*)\)(?: INCLUDE \(.*\))?(?: WITH \(.*\))?(?: TABLESPACE \S+)?$/.exec(index.definition)?.[1];
   if (keys === undefined) return true;
-  return splitTopLevel(keys).some((element) => !COLUMN_ELEMENT.test(element.trim()));
+  return splitTopLevelCommas(keys).some((element) => !COLUMN_ELEMENT.test(element));
 }
 
 function withoutPredicate(definition: string): string {
   return definition.replace(/\) WHERE .*$/s, ')');
-}
-
-/** `a, lower(b), (c || d)` → its elements, split at commas outside parentheses and quotes. */
-function splitTopLevel(list: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote: string | null = null;
-  let start = 0;
-  for (let i = 0; i < list.length; i++) {
-    const c = list[i];
-    if (quote) {
-      if (c === quote) quote = null;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '(') depth++;
-    else if (c === ')') depth--;
-    else if (c === ',' && depth === 0) {
-      out.push(list.slice(start, i));
-      start = i + 1;
-    }
-  }
-  out.push(list.slice(start));
-  return out;
 }
 
 /** The values the tenant's enum should have, or null for the desired ones. */

@@ -93,3 +93,29 @@ function closingQuote(script: string, start: number, backslashEscapes: boolean):
   }
   return j;
 }
+
+/**
+ * `a, lower(b), (c || d)` → its parts, split at commas outside parentheses,
+ * string literals and quoted identifiers; each part trimmed, empty ones left
+ * out.
+ */
+export function splitTopLevelCommas(list: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let quote: string | null = null;
+  let start = 0;
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i];
+    if (quote) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === ',' && depth === 0) {
+      parts.push(list.slice(start, i));
+      start = i + 1;
+    }
+  }
+  parts.push(list.slice(start));
+  return parts.map((p) => p.trim()).filter((p) => p !== '');
+}

@@ -1,6 +1,6 @@
 /** Splitting Prisma's rendered SQL into statements (pure). */
 import { expect } from 'chai';
-import { splitStatements } from '../../src/sql/split.js';
+import { splitStatements, splitTopLevelCommas } from '../../src/sql/split.js';
 
 describe('splitStatements (pure)', () => {
   it('splits on semicolons and drops comments and blank statements', () => {
@@ -21,5 +21,11 @@ describe('splitStatements (pure)', () => {
 
   it('treats a backslash as an escape only in E strings', () => {
     expect(splitStatements(`SELECT 'a\\'; SELECT 2`)).to.deep.equal([`SELECT 'a\\'`, 'SELECT 2']);
+  });
+});
+
+describe('splitTopLevelCommas (pure)', () => {
+  it('splits a list at commas outside parentheses, strings and quoted names', () => {
+    expect(splitTopLevelCommas(`a, lower(b, 'x'), "c,d" DESC, ('e,' || f),`)).to.deep.equal(['a', `lower(b, 'x')`, '"c,d" DESC', `('e,' || f)`]);
   });
 });
