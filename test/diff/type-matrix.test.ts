@@ -1,9 +1,10 @@
 /**
  * Every type change between Prisma's scalar types and common native types, on
  * a table with rows, through the real binary: one tenant holds a table per
- * (from, to) pair. For each pair tm's plan either does what Prisma does for
- * a type it does not convert (drop the column and add it again) or converts
- * with a cast PostgreSQL runs (the apply succeeds); every conversion that
+ * (from, to) pair. For each pair tm's plan does what Prisma's own engine
+ * (diffing the live tenant) does: drop the column and add it again where
+ * Prisma does, else convert with a cast PostgreSQL runs (the apply
+ * succeeds); every conversion that
  * changed a value was flagged DATA_LOSS; and after `tm rollback` every
  * original value is back (row checksums equal).
  *
@@ -15,6 +16,7 @@
  * trial conversion on the server.
  */
 import { expect } from 'chai';
+import { prismaDrift } from '../../conformance/prismaJudge.js';
 import { useFreshDatabase } from '../harness/database.js';
 import { DATASOURCE_BLOCK, fleetProject, output, removeFleetProjects } from '../support/fleet.js';
 
@@ -129,6 +131,10 @@ describe('type changes between every pair of types, with rows (real binary)', fu
     const original = new Map<string, string>();
     for (const pair of PAIRS) original.set(pair.table, await texts(pair.table, null));
 
+    // The judge: Prisma's engine diffing the live tenant against the new schema.
+    const prisma = await prismaDrift(db.url, TENANT, [{ path: 'schema.prisma', content: schema('to') }]);
+    const prismaRecreates = (table: string) => prisma.some((s) => s.startsWith(`ALTER TABLE "${table}"`) && /DROP COLUMN "v"/.test(s));
+
     const apply = await project.tm(db, ['apply', plan.path, '--allow-hazards', 'DATA_LOSS'], { timeoutMs: 300_000 });
     expect(apply.code, output(apply)).to.equal(0);
 
@@ -139,6 +145,7 @@ describe('type changes between every pair of types, with rows (real binary)', fu
       const recreated = own.some((s) => /DROP COLUMN "v"/.test(s.sql)) && own.some((s) => /ADD COLUMN "v"/.test(s.sql));
       const converted = own.some((s) => / ALTER COLUMN "v" TYPE /.test(s.sql));
       if (recreated === converted) problems.push(`${pair.table}: neither drop + add nor one conversion: ${own.map((s) => s.sql).join('; ')}`);
+      if (recreated !== prismaRecreates(pair.table)) problems.push(`${pair.table}: tm ${recreated ? 'drops and re-adds' : 'converts'} the column, Prisma ${recreated ? 'converts it' : 'drops and re-adds it'}`);
       if (recreated && !dataLoss) problems.push(`${pair.table}: drops the column's values without DATA_LOSS`);
       // Did any value change? Read each back as the old type (a value that no longer converts back changed too).
       const back = await texts(pair.table, sqlOf(pair.from)).catch(() => null);
