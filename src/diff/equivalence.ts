@@ -27,7 +27,7 @@
  */
 import type { ConstraintModel, EnumModel, IndexModel, SchemaModel, TableModel } from '../catalog/model.js';
 import { splitTopLevelCommas } from '../sql/split.js';
-import { recreatedColumns, usesAny } from './diff.js';
+import { recreatedColumns, usesAny } from './columnChange.js';
 
 /** The targets already worked out, by tenant model (models are shared by tenants in the same state). */
 const memo = new WeakMap<SchemaModel, { desired: SchemaModel; target: SchemaModel }>();
