@@ -61,7 +61,7 @@ export async function runKindPlan(run: KindRun): Promise<number> {
   const backupSchema = backupSchemaName(run.project.config.metadataSchema);
 
   if (!planHasChanges(plan) && run.nothingToDo) {
-    out.write(run.nothingToDo + '\n' + renderKindDetails(plan, backupSchema));
+    out.write(termName(run.nothingToDo) + '\n' + renderKindDetails(plan, backupSchema));
     return 0;
   }
   const { paintPlanText, styleFor } = await import('../output/style.js');

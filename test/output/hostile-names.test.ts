@@ -118,6 +118,12 @@ describe('hostile names in the review', function () {
       expect(result.stdout).to.contain('- column "User"."legacy\\r<!--`|<img src=x onerror=alert(3)>"');
     });
 
+    it('an error message quoting a name prints its ESC and CR escaped', async () => {
+      const result = await runTm(['show', 'gone\u001b[8m\r.plan.json']);
+      expect(result.code).to.equal(1);
+      expect(result.stderr).to.contain('gone\\x1b[8m\\r.plan.json').and.to.not.match(/[\u0000-\u0009\u000b-\u001f]/);
+    });
+
     it('`tm plan` prints a discovered schema’s ESC and CR escaped', async () => {
       await db.query(`create schema "${hidden}"`);
       await db.query(`create table "${hidden}"."Old\u001b]0;title\u0007" (id integer)`);
