@@ -65,7 +65,7 @@ describe('tm backups (real binary)', function () {
     expect(refused.code, output(refused)).to.equal(1);
     expect(refused.stdout).to.contain('bk_1').and.not.contain('bk_2');
     // bk_1 no longer has the column: its backup is the only copy of those values (see the next test).
-    expect(refused.stderr).to.contain('tm backups prune would delete the only copy of data');
+    expect(refused.stderr).to.contain('tm backups prune would delete 1 backup that is the only copy of its data (listed above)');
     expect(refused.stderr).to.contain('Pass --force to delete them all the same');
     const dry = await project.tm(db, ['backups', 'prune', '--older-than', '30d', '--dry-run']);
     expect(dry.stdout).to.contain('Dry run: nothing was deleted.');
@@ -102,7 +102,7 @@ describe('tm backups (real binary)', function () {
     const named = yes.out.slice(yes.out.indexOf('The only copy of their data'));
     expect(named).to.match(/^The only copy of their data: 1 backup above was taken from a table or column the tenant no longer has; once pruned, nothing can put it back:\n {2}oc_1: column "User"\."name", 10 row\(s\) in tm_backup\.b[0-9a-f]{10}_oc_1_User_name\n/);
     expect(named).to.not.contain('oc_2:');
-    expect(yes.out).to.contain('tm backups prune would delete the only copy of data that 1 tenant table or column no longer has (listed above); it does that only with --force.');
+    expect(yes.out).to.contain('tm backups prune would delete 1 backup that is the only copy of its data (listed above); it does that only with --force.');
     expect(yes.out).to.not.contain('[y/N]');
     expect(await count()).to.equal(2);
 

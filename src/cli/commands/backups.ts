@@ -161,10 +161,10 @@ export class BackupsPruneCommand extends TmCommand {
       command: 'tm backups prune',
       question: 'Delete these backups? tm rollback can no longer restore their data.',
       instead: lost.length
-        ? 'Pass --force to delete them all the same; or keep them: a later --older-than, or --schema for the other tenants.'
+        ? 'Pass --force to delete them all the same; or keep them: a longer --older-than, or --schema for the other tenants.'
         : 'Pass --force to delete them without asking (--dry-run shows what would go).',
       forceRequired: lost.length
-        ? `tm backups prune would delete the only copy of data that ${plural(lost.length, 'tenant table or column')} no longer ${lost.length === 1 ? 'has' : 'have'} (listed above); it does that only with --force.`
+        ? `tm backups prune would delete ${lost.length === 1 ? '1 backup that is the only copy of its data' : `${lost.length} backups that are the only copies of their data`} (listed above); it does that only with --force.`
         : undefined,
     });
     if (!yes) {
