@@ -224,6 +224,30 @@ export async function listBackups(db: Queryable, metadataSchema: string, filter:
   return rows.map(toBackupRow);
 }
 
+/**
+ * The backups that are the only copy of their data: the table or column they
+ * were taken from does not exist in the tenant now (it was dropped and not
+ * put back, or the tenant itself is gone). Pruning one of those loses the
+ * data for good; a backup whose object exists again (rolled back, re-added)
+ * is not counted.
+ */
+export async function onlyCopies(db: Queryable, backups: BackupRow[]): Promise<BackupRow[]> {
+  if (backups.length === 0) return [];
+  const { rows } = await db.query(
+    `select b.i::int as i
+       from unnest($1::text[], $2::text[], $3::text[]) with ordinality as b(schema_name, table_name, column_name, i)
+      where not exists (
+              select 1 from pg_class c join pg_namespace n on n.oid = c.relnamespace
+               where n.nspname = b.schema_name and c.relname = b.table_name and c.relkind in ('r', 'p'))
+         or (b.column_name is not null and not exists (
+              select 1 from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+               where n.nspname = b.schema_name and c.relname = b.table_name and a.attname = b.column_name and a.attnum > 0 and not a.attisdropped))`,
+    [backups.map((b) => b.tenantSchema), backups.map((b) => b.table), backups.map((b) => (b.object === 'column' ? b.column : null))],
+  );
+  const missing = new Set(rows.map((r) => r.i - 1));
+  return backups.filter((_, i) => missing.has(i));
+}
+
 /** Drops the backup tables with these record ids and their records, in one transaction; returns what went. */
 export async function pruneBackups(client: pg.ClientBase, metadataSchema: string, ids: number[]): Promise<BackupRow[]> {
   if (ids.length === 0 || !(await hasBackupCatalog(client, metadataSchema))) return [];

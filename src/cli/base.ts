@@ -3,6 +3,7 @@ import { isConnectionLost } from '../db/connect.js';
 import { stopEmbedded } from '../db/embedded.js';
 import { isTmError, TmError } from '../errors.js';
 import { styleFor } from '../output/style.js';
+import { termLines } from '../output/terminal.js';
 
 /**
  * Every tm command: runs `run()`, turns a TmError into one clear line on
@@ -26,14 +27,15 @@ export abstract class TmCommand extends Command {
         // Every error ends with what to do next: its own hint, or where the command's options are explained.
         const style = styleFor(this.context.stderr as { isTTY?: boolean });
         const command = this.path.length ? `tm ${this.path.join(' ')}` : 'tm';
-        this.context.stderr.write(`${style.red(style.bold('Error:'))} ${error.message}\n`);
-        this.context.stderr.write(`${error.hint ?? `Run \`${command} --help\` for its options and examples.`}\n`);
+        // Messages quote names and server text: their control characters are shown, not obeyed (output/terminal.ts).
+        this.context.stderr.write(`${style.red(style.bold('Error:'))} ${termLines(error.message)}\n`);
+        this.context.stderr.write(`${termLines(error.hint ?? `Run \`${command} --help\` for its options and examples.`)}\n`);
         return error.exitCode;
       }
       if (isConnectionLost(error)) {
         // The server went away (restarted, the session terminated): not a bug, and nothing to report but its reason.
         const style = styleFor(this.context.stderr as { isTTY?: boolean });
-        this.context.stderr.write(`${style.red(style.bold('Error:'))} Lost the connection to the database server: ${(error as Error).message}\n`);
+        this.context.stderr.write(`${style.red(style.bold('Error:'))} Lost the connection to the database server: ${termLines((error as Error).message)}\n`);
         this.context.stderr.write('Check that the server is up, then run the command again.\n');
         return 1;
       }

@@ -2,7 +2,8 @@
  * Asking before a command changes anything. On a terminal the question is
  * asked and only `y`/`yes` goes ahead; `--force` skips it; with no terminal
  * to ask on (CI, a pipe) and no `--force`, tm refuses and says how to
- * proceed, rather than guessing an answer.
+ * proceed, rather than guessing an answer. Where a yes typed in passing
+ * would lose data for good, only `--force` goes ahead (forceRequired).
  */
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -16,10 +17,13 @@ export interface ConfirmOptions {
   instead: string;
   /** The command, for the refusal: `tm migrate`. */
   command: string;
+  /** Set when only --force may go ahead, even on a terminal: the refusal's message, saying why. */
+  forceRequired?: string;
 }
 
 export async function confirm(stdin: Readable & { isTTY?: boolean }, stdout: Writable, options: ConfirmOptions): Promise<boolean> {
   if (options.force) return true;
+  if (options.forceRequired) throw new TmError(options.forceRequired, options.instead);
   if (!stdin.isTTY) {
     throw new TmError(`${options.command} asks for confirmation before it changes anything, and there is no terminal to ask on (stdin is not a TTY).`, options.instead);
   }

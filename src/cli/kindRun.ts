@@ -11,6 +11,7 @@ import type { ProjectContext } from './context.js';
 import { TmCommand } from './base.js';
 import { confirm } from './confirm.js';
 import { databasesOption, parseDuration, parsePositiveInteger } from './options.js';
+import { termName } from '../output/terminal.js';
 
 /** Backups listed after a run; the rest are in `tm backups list`. */
 const MAX_BACKUP_LINES = 10;
@@ -60,7 +61,7 @@ export async function runKindPlan(run: KindRun): Promise<number> {
   const backupSchema = backupSchemaName(run.project.config.metadataSchema);
 
   if (!planHasChanges(plan) && run.nothingToDo) {
-    out.write(run.nothingToDo + '\n' + renderKindDetails(plan, backupSchema));
+    out.write(termName(run.nothingToDo) + '\n' + renderKindDetails(plan, backupSchema));
     return 0;
   }
   const { paintPlanText, styleFor } = await import('../output/style.js');
@@ -114,7 +115,7 @@ export async function runKindPlan(run: KindRun): Promise<number> {
       const client = await connect(databaseTarget(database, run.project.env), 'backups');
       try {
         for (const b of await listBackups(client, run.project.config.metadataSchema, { planIds: [plan.id] })) {
-          lines.push(`  ${database.name}/${b.tenantSchema}: ${backupObject(b)} → ${b.backupSchema}.${b.backupTable} (${b.rows} row(s), ${formatBytes(b.bytes)})`);
+          lines.push(`  ${termName(`${database.name}/${b.tenantSchema}: ${backupObject(b)} → ${b.backupSchema}.${b.backupTable}`)} (${b.rows} row(s), ${formatBytes(b.bytes)})`);
         }
       } finally {
         await client.end();

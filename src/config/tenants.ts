@@ -19,6 +19,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
+import { maskEmbeddedUrls } from './mask.js';
 import { embeddedAllowed, embeddedUrl, PROJECT_DIR } from '../db/embedded.js';
 
 export interface TenantEntry {
@@ -92,7 +93,7 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
   };
   const syntaxError = doc.errors[0] ?? duplicateKey(doc);
   if (syntaxError) {
-    throw new TmError(`${at(syntaxError.pos[0])}: ${redactUrls(syntaxError.message.split('\n')[0])}`, 'Fix the YAML syntax and run `tm validate` again.');
+    throw new TmError(`${at(syntaxError.pos[0])}: ${maskEmbeddedUrls(syntaxError.message.split('\n')[0])}`, 'Fix the YAML syntax and run `tm validate` again.');
   }
 
   let data: unknown;
@@ -140,17 +141,8 @@ export function resolveDatabaseUrl(db: DatabaseConfig, env: Environment): string
   return url;
 }
 
-/** The URL with any password replaced by ***, for display. Accepts libpq key=value strings too. */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of ['password', 'sslpassword']) if (parsed.searchParams.has(key)) parsed.searchParams.set(key, '***');
-    return parsed.toString();
-  } catch {
-    return redactUrls(url).replace(/\b(password|sslpassword)\s*=\s*('[^']*'|\S+)/gi, '$1=***');
-  }
-}
+/** The URL with any password replaced by ***, for display (src/config/mask.ts). */
+export { maskUrl } from './mask.js';
 
 /** A `discover` pattern as an anchored RegExp: `*` is any run of characters, `?` exactly one. */
 export function globToRegExp(pattern: string): RegExp {
@@ -372,7 +364,3 @@ function displayPath(projectDir: string, absolute: string): string {
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative.split(path.sep).join('/') : absolute;
 }
 
-/** Masks the password of any URL inside a message. */
-function redactUrls(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@]*@/gi, '$1***@');
-}

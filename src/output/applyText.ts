@@ -1,7 +1,17 @@
-/** What `tm apply` prints as it goes: one line per tenant event, or one JSON object per event with --json. */
+/**
+ * What `tm apply` prints as it goes: one line per tenant event, or one JSON
+ * object per event with --json. Names and server messages are printed with
+ * their control characters visible (terminal.ts): each event stays one line.
+ */
 import type { ApplyEvent, ApplyResult } from '../apply/apply.js';
+import { termName } from './terminal.js';
 
 export function renderApplyEvent(event: ApplyEvent): string | null {
+  const line = renderEvent(event);
+  return line === null ? null : termName(line);
+}
+
+function renderEvent(event: ApplyEvent): string | null {
   const where = event.schema ? `${event.database}/${event.schema}` : (event.database ?? '');
   const took = event.durationMs !== undefined ? ` (${event.durationMs} ms)` : '';
   switch (event.type) {

@@ -7,9 +7,10 @@
 import type { DriftItem, DriftReport, SchemaDrift } from '../plan/drift.js';
 import { hasDrift } from '../plan/drift.js';
 import { plural, tenantList } from './planText.js';
+import { termLines, termName } from './terminal.js';
 
 export function driftObject(item: DriftItem): string {
-  const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+  const q = (name: string) => termName(`"${name.replace(/"/g, '""')}"`);
   switch (item.kind) {
     case 'column':
       return `column ${q(item.table!)}.${q(item.name)}`;
@@ -64,7 +65,7 @@ export function renderDriftText(report: DriftReport, options: { prune: boolean }
   const totals = driftTotals(report);
   if (totals.drifted === 0) {
     lines.push(`No drift: ${plural(totals.schemas, 'schema')} match the Prisma folder.`);
-    return lines.join('\n') + '\n';
+    return termLines(lines.join('\n') + '\n');
   }
   for (const group of driftGroups(report)) {
     const s = group.sample;
@@ -75,9 +76,9 @@ export function renderDriftText(report: DriftReport, options: { prune: boolean }
       lines.push('  missing  the schema: listed in tenants.yaml, not created (tm plan creates it)', '');
       continue;
     }
-    for (const x of s.extra) lines.push(`  extra    ${driftObject(x)}${x.detail ? `: ${x.detail}` : ''}`);
-    for (const x of s.missing) lines.push(`  missing  ${driftObject(x)}${x.detail ? `: ${x.detail}` : ''}`);
-    for (const x of s.changed) lines.push(`  changed  ${driftObject(x)}: ${x.detail}`);
+    for (const x of s.extra) lines.push(`  extra    ${driftObject(x)}${x.detail ? `: ${termName(x.detail)}` : ''}`);
+    for (const x of s.missing) lines.push(`  missing  ${driftObject(x)}${x.detail ? `: ${termName(x.detail)}` : ''}`);
+    for (const x of s.changed) lines.push(`  changed  ${driftObject(x)}: ${termName(x.detail ?? '')}`);
     if (options.prune && s.prune?.length) {
       lines.push('  prune (not run: review, then tm plan, whose plan drops these too):');
       for (const step of s.prune) {
@@ -92,5 +93,5 @@ export function renderDriftText(report: DriftReport, options: { prune: boolean }
       `${totals.notCreated ? `, ${plural(totals.notCreated, 'schema')} not created` : ''}; ${totals.inSync} in sync. (extra: in the database only; missing: in the Prisma folder only; changed: database → Prisma folder)`,
   );
   if (totals.extra && !options.prune) lines.push('Extras are only reported: `tm drift --prune` shows the statements that would drop them; `tm plan` plans the whole convergence.');
-  return lines.join('\n') + '\n';
+  return termLines(lines.join('\n') + '\n');
 }

@@ -11,7 +11,8 @@
 import { shortFingerprint } from '../catalog/fingerprint.js';
 import type { HazardType } from '../diff/step.js';
 import type { Cohort, Plan } from '../plan/types.js';
-import { mdCode, mdFence, mdTable, mdText } from './markdown.js';
+import { htmlText, mdCode, mdFence, mdTable, mdText } from './markdown.js';
+import { termName } from './terminal.js';
 import { describeOutlier, isOutlier, outlierIds } from './outliers.js';
 import { plural, renderPlanSummaryLine, SYMBOL, tenantName } from './planText.js';
 
@@ -57,7 +58,7 @@ function cohortSql(cohort: Cohort): string {
   if (cohort.createsSchema) lines.push('-- CREATE SCHEMA for each tenant (run by tm apply)');
   cohort.steps.forEach((step, i) => {
     const flags = [...new Set(step.hazards.map((h) => h.type))];
-    lines.push(`-- ${i + 1}. ${SYMBOL[step.action]} ${step.object}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
+    lines.push(`-- ${i + 1}. ${SYMBOL[step.action]} ${termName(step.object)}${flags.length ? `  [${termName(flags.join(', '))}]` : ''}`);
     if (!step.transactional) lines.push('-- (runs after the transaction commits)');
     lines.push(step.sql + ';');
   });
@@ -68,9 +69,9 @@ function cohortSection(cohort: Cohort, plan: Plan, withSql: boolean, sqlNote: st
   const types = hazardTypes(cohort);
   const outlier = isOutlier(cohort, plan);
   const summary =
-    `<b>${cohort.id}</b>: ${plural(cohort.tenants.length, 'schema')}, ${plural(cohort.steps.length, 'step')}` +
+    `<b>${htmlText(cohort.id)}</b>: ${plural(cohort.tenants.length, 'schema')}, ${plural(cohort.steps.length, 'step')}` +
     (cohort.createsSchema ? ', new schemas' : '') +
-    (types.length ? ` · ⚠️ ${types.join(', ')}` : '') +
+    (types.length ? ` · ⚠️ ${htmlText(types.join(', '))}` : '') +
     (outlier ? ' · outlier' : '');
   const parts = [`<details><summary>${summary}</summary>`, ''];
   parts.push(`From ${fromTo(cohort)}.`, '');
@@ -130,7 +131,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
 
   const created = plan.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
   out.push(
-    `Made ${created} from ${mdCode(plan.schema.folder)} (${plural(plan.schema.files.length, 'file')}, ${mdCode(plan.schema.hash.slice(0, 19) + '…')}) ` +
+    `Made ${mdText(created)} from ${mdCode(plan.schema.folder)} (${plural(plan.schema.files.length, 'file')}, ${mdCode(plan.schema.hash.slice(0, 19) + '…')}) ` +
       `for ${plural(s.tenants, 'tenant schema')} on ${plan.databases.map(mdCode).join(', ')}; lock timeout ${plan.settings.lockTimeoutMs} ms.`,
     '',
   );
@@ -170,7 +171,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   );
 
   const rows = plan.cohorts.slice(0, MARKDOWN_ROWS_SHOWN).map((c) => [
-    `**${c.id}**${isOutlier(c, plan) ? ' ⚠️ outlier' : ''}`,
+    `**${mdText(c.id)}**${isOutlier(c, plan) ? ' ⚠️ outlier' : ''}`,
     String(c.tenants.length),
     fromTo(c),
     String(c.steps.length),
@@ -187,7 +188,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
   if (hazards.length) {
     out.push('### Hazards to review', '');
     for (const h of hazards.slice(0, MARKDOWN_ROWS_SHOWN)) {
-      out.push(`- [ ] **${h.type}** ${mdCode(h.object)}: ${mdText(h.message)} (${h.where.join(', ')}; ${plural(h.schemas, 'schema')})`);
+      out.push(`- [ ] **${h.type}** ${mdCode(h.object)}: ${mdText(h.message)} (${mdText(h.where.join(', '))}; ${plural(h.schemas, 'schema')})`);
     }
     if (hazards.length > MARKDOWN_ROWS_SHOWN) out.push(`- …and ${hazards.length - MARKDOWN_ROWS_SHOWN} more: see the cohorts below or \`tm show\`.`);
     out.push('');
@@ -204,7 +205,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
     out.push('### Outliers', '');
     for (const id of outliers.slice(0, MARKDOWN_ROWS_SHOWN)) {
       const c = plan.cohorts.find((x) => x.id === id)!;
-      out.push(`- **${c.id}** (${tenantsLine(c, plan, 3)}): ${mdText(describeOutlier(c, plan))}.`);
+      out.push(`- **${mdText(c.id)}** (${tenantsLine(c, plan, 3)}): ${mdText(describeOutlier(c, plan))}.`);
     }
     if (outliers.length > MARKDOWN_ROWS_SHOWN) out.push(`- …and ${outliers.length - MARKDOWN_ROWS_SHOWN} more outlier cohorts.`);
     out.push('');
@@ -212,7 +213,7 @@ export function renderPlanMarkdown(plan: Plan, options: MarkdownOptions = {}): s
 
   out.push('### Cohorts', '');
   const footer = [
-    `Apply exactly this plan with \`tm apply ${options.planPath ?? '<plan file>'}\`. Integrity ${mdCode(plan.integrity.slice(0, 12))}.`,
+    `Apply exactly this plan with ${mdCode(`tm apply ${options.planPath ?? '<plan file>'}`)}. Integrity ${mdCode(plan.integrity.slice(0, 12))}.`,
   ];
   // Every cohort's SQL when it all fits; else SQL for the first cohorts while
   // the rest still fit without theirs; past the budget, cohorts are counted.

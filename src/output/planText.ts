@@ -1,11 +1,13 @@
 /**
  * The plan as people read it in a terminal, in Terraform's manner:
- * `+` create, `~` change, `-` drop, hazards flagged under their step.
+ * `+` create, `~` change, `-` drop, hazards flagged under their step. Names
+ * and SQL are printed with their control characters visible (terminal.ts).
  */
 import { shortFingerprint } from '../catalog/fingerprint.js';
 import type { Step } from '../diff/step.js';
 import type { Cohort, DatabaseSteps, Plan, PlanTenant } from '../plan/types.js';
 import { describeOutlier, isOutlier } from './outliers.js';
+import { termLines, termName } from './terminal.js';
 
 export const SYMBOL: Record<Step['action'], string> = { create: '+', alter: '~', drop: '-' };
 
@@ -18,7 +20,7 @@ export function tenantName(t: PlanTenant, databases: number): string {
 }
 
 export function tenantList(tenants: PlanTenant[], databases: number, max = TEXT_TENANTS_SHOWN): string {
-  const names = tenants.slice(0, max).map((t) => tenantName(t, databases));
+  const names = tenants.slice(0, max).map((t) => termName(tenantName(t, databases)));
   const more = tenants.length - names.length;
   return names.join(', ') + (more > 0 ? `, and ${more} more` : '');
 }
@@ -46,9 +48,9 @@ export function renderCohort(cohort: Cohort, plan: Plan, options: { sql: boolean
   if (cohort.createsSchema) lines.push('  + schema (CREATE SCHEMA for each tenant)');
   for (const step of cohort.steps) {
     const flags = [...new Set(step.hazards.map((h) => h.type))];
-    lines.push(`  ${SYMBOL[step.action]} ${step.object}${flags.length ? `  [${flags.join(', ')}]` : ''}`);
-    if (options.sql) lines.push(indent(step.sql + ';', '      '));
-    for (const h of step.hazards) lines.push(`      ! ${h.type}: ${h.message}`);
+    lines.push(`  ${SYMBOL[step.action]} ${termName(step.object)}${flags.length ? `  [${termName(flags.join(', '))}]` : ''}`);
+    if (options.sql) lines.push(indent(termLines(step.sql) + ';', '      '));
+    for (const h of step.hazards) lines.push(`      ! ${termName(h.type)}: ${termName(h.message)}`);
   }
   lines.push('');
   return lines.join('\n');
@@ -56,10 +58,10 @@ export function renderCohort(cohort: Cohort, plan: Plan, options: { sql: boolean
 
 /** A database's statements run once before its tenants (Plan.databaseSteps). */
 export function renderDatabaseSteps(entry: DatabaseSteps, options: { sql: boolean }): string {
-  const lines = [`Database ${entry.database}: once, before its tenants`, ''];
+  const lines = [`Database ${termName(entry.database)}: once, before its tenants`, ''];
   for (const step of entry.steps) {
-    lines.push(`  ${SYMBOL[step.action]} ${step.object}`);
-    if (options.sql) lines.push(indent(step.sql + ';', '      '));
+    lines.push(`  ${SYMBOL[step.action]} ${termName(step.object)}`);
+    if (options.sql) lines.push(indent(termLines(step.sql) + ';', '      '));
   }
   lines.push('');
   return lines.join('\n');
@@ -78,14 +80,15 @@ export function renderPlanSummaryLine(plan: Plan): string {
 export function renderPlanText(plan: Plan, options: { sql: boolean } = { sql: true }): string {
   const parts: string[] = [];
   parts.push(
-    `tm ${plan.kind} "${plan.name}": ${plural(plan.summary.tenants, 'tenant schema')} on ${plural(plan.databases.length, 'database')} (${plan.databases.join(', ')}); Prisma schema ${plan.schema.hash.slice(0, 19)}… (${plural(plan.schema.files.length, 'file')})`,
+    `tm ${plan.kind} "${termName(plan.name)}": ${plural(plan.summary.tenants, 'tenant schema')} on ${plural(plan.databases.length, 'database')} (${plan.databases.map(termName).join(', ')}); Prisma schema ${plan.schema.hash.slice(0, 19)}… (${plural(plan.schema.files.length, 'file')})`,
     '',
   );
   for (const entry of plan.databaseSteps ?? []) parts.push(renderDatabaseSteps(entry, options));
   for (const cohort of plan.cohorts) parts.push(renderCohort(cohort, plan, options));
   for (const skipped of plan.notPlanned ?? []) {
-    parts.push(`! Not planned: database ${skipped.database} could not be reached (${skipped.reason}); its listed tenants: ${skipped.tenants.join(', ') || '(none)'}`, '');
+    parts.push(`! Not planned: database ${termName(skipped.database)} could not be reached (${termName(skipped.reason)}); its listed tenants: ${skipped.tenants.map(termName).join(', ') || '(none)'}`, '');
   }
   parts.push(renderPlanSummaryLine(plan));
-  return parts.join('\n') + '\n';
+  // Anything a name brought that the lines above did not show escaped yet.
+  return termLines(parts.join('\n') + '\n');
 }

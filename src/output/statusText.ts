@@ -1,14 +1,15 @@
 /** `tm status` as a table, one row per tenant. */
 import { shortFingerprint } from '../catalog/fingerprint.js';
 import type { TenantStatus } from '../plan/status.js';
+import { termName } from './terminal.js';
 
 export function renderStatusTable(rows: TenantStatus[]): string {
   const multiDb = new Set(rows.map((r) => r.database)).size > 1;
   const header = ['SCHEMA', 'VERSION', 'LAST MIGRATION', 'APPLIED AT', 'FINGERPRINT', 'STATE'];
   const body = rows.map((r) => [
-    (multiDb ? `${r.database}/` : '') + r.schema + (r.listed ? '' : ' (discovered)'),
+    termName((multiDb ? `${r.database}/` : '') + r.schema) + (r.listed ? '' : ' (discovered)'),
     String(r.version),
-    r.lastName ? (r.lastKind === 'migrate' ? r.lastName : `${r.lastName} (${r.lastKind})`) : '-',
+    r.lastName ? termName(r.lastKind === 'migrate' ? r.lastName : `${r.lastName} (${r.lastKind})`) : '-',
     r.lastAppliedAt ? r.lastAppliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-',
     shortFingerprint(r.fingerprint),
     r.state,
@@ -30,6 +31,6 @@ export function renderStatusTable(rows: TenantStatus[]): string {
 function backupsSkipped(rows: TenantStatus[]): string[] {
   const skipped = rows.filter((r) => r.backupsSkipped > 0);
   if (!skipped.length) return [];
-  const names = skipped.slice(0, 8).map((r) => r.schema).join(', ') + (skipped.length > 8 ? `, and ${skipped.length - 8} more` : '');
+  const names = skipped.slice(0, 8).map((r) => termName(r.schema)).join(', ') + (skipped.length > 8 ? `, and ${skipped.length - 8} more` : '');
   return [`Applied without backups (--skip-backup), so tm rollback cannot restore what they removed: ${names}.`];
 }

@@ -32,6 +32,31 @@ describe('tm validate', () => {
     expect(result.stderr).to.equal('');
   });
 
+  it('masks the whole password however the connection string quotes or escapes it', async () => {
+    // Each secret is made of SECRET and PART so that a value cut short at the space, quote or escape shows.
+    const forms = [
+      String.raw`host=db.example.com password=SECRET\ PART dbname=app`,
+      String.raw`host=db.example.com password='SECRET\' PART' dbname=app`,
+      String.raw`host=db.example.com password = 'SECRET PART\\' dbname=app`,
+      String.raw`host=db.example.com sslpassword=SECRET\'PART dbname=app`,
+      'postgresql://tm:SECRET PART@db.example.com/app',
+      'postgresql://tm:SECRET#PART@db.example.com/app',
+      'postgresql://tm:SECRET/PART@db.example.com/app',
+      'postgresql://tm:SECRET@PART@db.example.com/app?password=SECRETPART',
+      'postgresql://db.example.com/app?sslmode=require&password=SECRETPART',
+    ];
+    // One database per form, so that one run shows them all.
+    const yaml = 'databases:\n' + forms.map((_, i) => `  db${i}:\n    url: env(URL_${i})\n    tenants: [t${i}]\n`).join('');
+    const env = Object.fromEntries(forms.map((url, i) => [`URL_${i}`, url]));
+    const result = await runTm(['validate'], { cwd: tempProject({ 'tenants.yaml': yaml }), env });
+    expect(result.code, result.stderr).to.equal(0);
+    forms.forEach((url, i) => {
+      const shown = new RegExp(`url env\\(URL_${i}\\) = (.*)$`, 'm').exec(result.stdout)?.[1];
+      expect(shown, url).to.contain('***').and.to.contain('db.example.com').and.to.not.match(/SECRET|PART/);
+    });
+    expect(result.stdout + result.stderr).to.not.match(/SECRET|PART/);
+  });
+
   it('only warns when a database’s environment variable is unset', async () => {
     const dir = tempProject();
     const result = await runTm(['validate'], { cwd: dir, env: { DATABASE_URL: undefined } });

@@ -2,15 +2,35 @@
  * Backups through the real binary: `tm backups list` shows what was copied
  * before destructive steps, `tm backups prune --older-than` asks (refused
  * without a terminal and --force), deletes only old ones, and a rollback that
- * needs a pruned backup says so; before copying anything, a role that may not
+ * needs a pruned backup says so; backups that are the only copy of their data
+ * are named and go only with --force, even on a terminal; before copying anything, a role that may not
  * create the backup schema and a copy over --max-backup-size fail early.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { expect } from 'chai';
-import { useFreshDatabase } from '../harness/database.js';
-import { fleetProject, output, removeFleetProjects, replaceOnce } from '../support/fleet.js';
+import { TM_BIN } from '../harness/cli.js';
+import { useFreshDatabase, type FreshDatabase } from '../harness/database.js';
+import { DB_ENV, fleetProject, output, removeFleetProjects, replaceOnce } from '../support/fleet.js';
 import { fingerprints } from './helpers.js';
+
+/** Runs tm on a real terminal (a pty, through util-linux script), typing `input`; stdout and stderr come out merged. */
+function tmOnTerminal(dir: string, db: FreshDatabase, args: string[], input: string): Promise<{ code: number | null; out: string }> {
+  const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', [process.execPath, TM_BIN, ...args].map(quote).join(' '), '/dev/null'], {
+      cwd: dir,
+      env: { ...process.env, NO_COLOR: '1', [DB_ENV]: db.url },
+    });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.stderr.on('data', (chunk) => (out += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out: out.replace(/\r\n/g, '\n') }));
+    child.stdin.end(input);
+  });
+}
 
 describe('tm backups (real binary)', function () {
   this.timeout(180_000);
@@ -44,8 +64,9 @@ describe('tm backups (real binary)', function () {
     const refused = await project.tm(db, ['backups', 'prune', '--older-than', '30d']);
     expect(refused.code, output(refused)).to.equal(1);
     expect(refused.stdout).to.contain('bk_1').and.not.contain('bk_2');
-    expect(refused.stderr).to.contain('tm backups prune asks for confirmation');
-    expect(refused.stderr).to.contain('Pass --force to delete them without asking');
+    // bk_1 no longer has the column: its backup is the only copy of those values (see the next test).
+    expect(refused.stderr).to.contain('tm backups prune would delete 1 backup that is the only copy of its data (listed above)');
+    expect(refused.stderr).to.contain('Pass --force to delete them all the same');
     const dry = await project.tm(db, ['backups', 'prune', '--older-than', '30d', '--dry-run']);
     expect(dry.stdout).to.contain('Dry run: nothing was deleted.');
     expect((await db.query(`select count(*)::int as n from tm.backups`)).rows[0].n).to.equal(2);
@@ -63,6 +84,36 @@ describe('tm backups (real binary)', function () {
     expect(rollback.stderr).to.contain('column "User"."name" was backed up by drop_name');
     expect(rollback.stderr).to.contain('but that backup no longer exists (pruned?)');
     expect((await project.tm(db, ['rollback', 'drop_name', '--schema', 'bk_2', '--force'])).code).to.equal(0);
+  });
+
+  it('names the backups that are the only copy of their data, and prunes those only with --force, even on a terminal', async () => {
+    const project = fleetProject({ tenants: ['oc_1', 'oc_2'] });
+    expect((await project.tm(db, ['migrate', 'initial', '--force'])).code).to.equal(0);
+    for (const t of ['oc_1', 'oc_2']) await db.query(`insert into ${t}."User"(email, name) select 'u' || g, 'n' || g from generate_series(1, 10) g`);
+    project.writePrisma('user.prisma', replaceOnce(project.readPrisma('user.prisma'), '  name      String?\n', ''));
+    expect((await project.tm(db, ['migrate', 'drop_name', '--force'])).code).to.equal(0);
+    // oc_2 has a "name" column again (added by hand): its backup is no longer the only copy of anything it lacks.
+    await db.query(`alter table oc_2."User" add column name text`);
+    await db.query(`update tm.backups set created_at = now() - interval '40 days' where tenant_schema in ('oc_1', 'oc_2')`);
+    const count = async () => (await db.query(`select count(*)::int as n from tm.backups where tenant_schema in ('oc_1', 'oc_2')`)).rows[0].n;
+
+    const yes = await tmOnTerminal(project.dir, db, ['backups', 'prune', '--older-than', '30d', '--schema', 'oc_1', '--schema', 'oc_2'], 'y\n');
+    expect(yes.code, yes.out).to.equal(1);
+    const named = yes.out.slice(yes.out.indexOf('The only copy of their data'));
+    expect(named).to.match(/^The only copy of their data: 1 backup above was taken from a table or column the tenant no longer has; once pruned, nothing can put it back:\n {2}oc_1: column "User"\."name", 10 row\(s\) in tm_backup\.b[0-9a-f]{10}_oc_1_User_name\n/);
+    expect(named).to.not.contain('oc_2:');
+    expect(yes.out).to.contain('tm backups prune would delete 1 backup that is the only copy of its data (listed above); it does that only with --force.');
+    expect(yes.out).to.not.contain('[y/N]');
+    expect(await count()).to.equal(2);
+
+    // What is not the only copy still goes after a yes on the terminal; the only copy goes with --force.
+    const other = await tmOnTerminal(project.dir, db, ['backups', 'prune', '--older-than', '30d', '--schema', 'oc_2'], 'y\n');
+    expect(other.code, other.out).to.equal(0);
+    expect(other.out).to.contain('[y/N]').and.to.match(/Deleted 1 backup\(s\)/).and.not.contain('The only copy');
+    const forced = await project.tm(db, ['backups', 'prune', '--older-than', '30d', '--schema', 'oc_1', '--force']);
+    expect(forced.code, output(forced)).to.equal(0);
+    expect(forced.stdout).to.contain('oc_1: column "User"."name", 10 row(s)').and.to.match(/Deleted 1 backup\(s\)/);
+    expect(await count()).to.equal(0);
   });
 
   it('fails before changing anything when the role may not create the backup schema, or the copy is over --max-backup-size', async () => {

@@ -40,4 +40,17 @@ describe('confirm (in process)', () => {
     expect(error.message).to.equal('tm migrate asks for confirmation before it changes anything, and there is no terminal to ask on (stdin is not a TTY).');
     expect(error.hint).to.equal('Pass --force.');
   });
+
+  it('with forceRequired refuses even on a terminal, without asking; --force still goes ahead', async () => {
+    const out = new PassThrough();
+    let written = '';
+    out.on('data', (c) => (written += c));
+    const strict = { ...options, forceRequired: 'this would lose data for good; only --force does it.' };
+    const error = await confirm(terminal('y\n'), out, strict).catch((e) => e);
+    expect(error).to.be.instanceOf(TmError);
+    expect(error.message).to.equal('this would lose data for good; only --force does it.');
+    expect(error.hint).to.equal('Pass --force.');
+    expect(written).to.equal('');
+    expect(await confirm(terminal(null), new PassThrough(), { ...strict, force: true })).to.equal(true);
+  });
 });

@@ -1,4 +1,7 @@
 import { Command, Option } from 'clipanion';
+import { plural } from '../../output/planText.js';
+import { termName } from '../../output/terminal.js';
+import { backupObject } from '../../plan/kinds/describe.js';
 import { TmError } from '../../errors.js';
 import { TmCommand } from '../base.js';
 import { databasesOption, jsonOption, parseDuration, schemasOption } from '../options.js';
@@ -37,16 +40,15 @@ async function collect(projectDir: string, databases: string[], schemas: string[
 
 async function renderTable(listed: Listed[]): Promise<string> {
   const { formatBytes } = await import('../../apply/backup.js');
-  const { backupObject } = await import('../../plan/kinds/describe.js');
   const multi = listed.length > 1;
   const header = ['CREATED AT', 'SCHEMA', 'OBJECT', 'PLAN', 'BACKUP TABLE', 'ROWS', 'SIZE'];
   const body = listed.flatMap((l) =>
     l.rows.map((b) => [
       new Date(b.createdAt).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-      (multi ? `${l.database}/` : '') + b.tenantSchema,
-      backupObject(b),
-      b.planId,
-      `${b.backupSchema}.${b.backupTable}`,
+      termName((multi ? `${l.database}/` : '') + b.tenantSchema),
+      termName(backupObject(b)),
+      termName(b.planId),
+      termName(`${b.backupSchema}.${b.backupTable}`),
       String(b.rows),
       formatBytes(b.bytes),
     ]),
@@ -55,6 +57,41 @@ async function renderTable(listed: Listed[]): Promise<string> {
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
   const total = listed.reduce((n, l) => n + l.rows.reduce((m, b) => m + b.bytes, 0), 0);
   return [line(header), ...body.map(line), '', `${body.length} backup(s), ${formatBytes(total)}.`, ''].join('\n');
+}
+
+interface OnlyCopy {
+  database: string;
+  backup: import('../../apply/backup.js').BackupRow;
+}
+
+/** The backups about to go that are the only copy of their data (their table or column no longer exists in the tenant). */
+async function onlyCopies(project: Awaited<ReturnType<typeof collect>>['project'], listed: Listed[]): Promise<OnlyCopy[]> {
+  const { connect, databaseTarget } = await import('../../db/connect.js');
+  const backup = await import('../../apply/backup.js');
+  const found: OnlyCopy[] = [];
+  for (const l of listed) {
+    const database = project.config.databases.find((d) => d.name === l.database)!;
+    const client = await connect(databaseTarget(database, project.env), 'backups prune');
+    try {
+      for (const b of await backup.onlyCopies(client, l.rows)) found.push({ database: l.database, backup: b });
+    } finally {
+      await client.end();
+    }
+  }
+  return found;
+}
+
+function renderOnlyCopies(lost: OnlyCopy[]): string {
+  const multi = new Set(lost.map((x) => x.database)).size > 1;
+  const lines = lost.map(({ database, backup: b }) => {
+    const tenant = (multi ? `${database}/` : '') + b.tenantSchema;
+    return `  ${termName(`${tenant}: ${backupObject(b)}, ${b.rows} row(s) in ${b.backupSchema}.${b.backupTable}`)}`;
+  });
+  return [
+    `The only copy of their data: ${plural(lost.length, 'backup')} above ${lost.length === 1 ? 'was' : 'were'} taken from a table or column the tenant no longer has; once pruned, nothing can put it back:`,
+    ...lines,
+    '',
+  ].join('\n');
 }
 
 export class BackupsListCommand extends TmCommand {
@@ -88,6 +125,8 @@ export class BackupsPruneCommand extends TmCommand {
     description: 'Delete backups older than a given age',
     details: `
       Drops the backup tables taken more than --older-than ago (30d, 12h, 2w…) and their records, under each database's migration lock. Shows what goes and asks first (--force to skip; refused without a terminal). A pruned backup can no longer be restored by \`tm rollback\`.
+
+      Backups that are the only copy of their data (the table or column they were taken from no longer exists in the tenant) are named, and only --force deletes them, even on a terminal.
     `,
     examples: [['Drop backups older than 30 days', 'tm backups prune --older-than 30d']],
   });
@@ -110,6 +149,8 @@ export class BackupsPruneCommand extends TmCommand {
       return 0;
     }
     out.write(`Backups older than ${this.olderThan} (taken before ${new Date(cutoff).toISOString()}):\n\n${await renderTable(old)}`);
+    const lost = await onlyCopies(project, old);
+    if (lost.length) out.write(renderOnlyCopies(lost));
     if (this.dryRun) {
       out.write('Dry run: nothing was deleted.\n');
       return 0;
@@ -119,7 +160,12 @@ export class BackupsPruneCommand extends TmCommand {
       force: this.force,
       command: 'tm backups prune',
       question: 'Delete these backups? tm rollback can no longer restore their data.',
-      instead: 'Pass --force to delete them without asking (--dry-run shows what would go).',
+      instead: lost.length
+        ? 'Pass --force to delete them all the same; or keep them: a longer --older-than, or --schema for the other tenants.'
+        : 'Pass --force to delete them without asking (--dry-run shows what would go).',
+      forceRequired: lost.length
+        ? `tm backups prune would delete ${lost.length === 1 ? '1 backup that is the only copy of its data' : `${lost.length} backups that are the only copies of their data`} (listed above); it does that only with --force.`
+        : undefined,
     });
     if (!yes) {
       out.write('Cancelled: nothing was deleted.\n');

@@ -70,7 +70,8 @@ export class PlanCommand extends TmCommand {
       this.context.stdout.write(`\nSaved the plan to ${shown}\nApply it with: tm apply ${shown}\n`);
       // Privileges tm apply will need, checked now as the same role (a warning: another role may apply it).
       const { planPrivilegeWarnings } = await import('../../apply/privileges.js');
-      for (const warning of await planPrivilegeWarnings(plan, project.config, project.env)) this.context.stderr.write(warning + '\n');
+      const { termLines } = await import('../../output/terminal.js');
+      for (const warning of await planPrivilegeWarnings(plan, project.config, project.env)) this.context.stderr.write(termLines(warning) + '\n');
       const { GATED_HAZARDS } = await import('../../plan/policy.js');
       const gated = plan.summary.hazards.filter((h) => GATED_HAZARDS.includes(h));
       if (gated.length) {
