@@ -3,11 +3,10 @@
  * them all in one snapshot, and work out what Prisma would create there; then
  * hand the models to buildPlan.
  */
-import { backupSchemaName } from '../apply/backup.js';
 import type { SchemaModel } from '../catalog/model.js';
 import { discoverSchemas, introspectSnapshot } from '../catalog/introspect.js';
 import type { Environment } from '../config/env.js';
-import type { DatabaseConfig, TenantsConfig } from '../config/tenants.js';
+import { notTenantSchemas, type DatabaseConfig, type TenantsConfig } from '../config/tenants.js';
 import { connect, connectionLostError, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { desiredState } from '../desired/index.js';
@@ -48,10 +47,14 @@ export function selectDatabases(config: TenantsConfig, names: string[]): Databas
   return config.databases.filter((d) => names.length === 0 || names.includes(d.name));
 }
 
-/** Listed tenants plus those discovery patterns find, never the metadata schema or its backup schema. */
+/**
+ * Listed tenants plus those discovery patterns find. Discovery leaves out what
+ * is never a tenant (tm's own schemas, the extension schema, PostgreSQL's own
+ * schemas, the desired-state scratch schemas); tenants.yaml refuses them listed.
+ */
 export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
   const listed = database.tenants.map((t) => t.schema);
-  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema, backupSchemaName(metadataSchema), database.extensionSchema]);
+  const found = await discoverSchemas(db, database.discover, [...listed, ...notTenantSchemas(metadataSchema, database)]);
   return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
 }
 
