@@ -15,6 +15,7 @@ import type pg from 'pg';
 import { introspectSchemas } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
 import type { Step } from '../diff/step.js';
+import { isReadOnlyError } from '../db/readOnly.js';
 import { TmError } from '../errors.js';
 import { quoteIdent } from '../sql/quote.js';
 import { splitStatements } from '../sql/split.js';
@@ -49,11 +50,30 @@ export interface Materialized {
   databaseSteps: Step[];
 }
 
+/**
+ * The scratch transaction is READ WRITE whatever the database's default: it
+ * is rolled back, so a database read-only by default (a maintenance window)
+ * can still be planned, checked for drift and shown by tm status. A standby
+ * cannot run it at all: said plainly, not as a server error.
+ */
+async function beginScratch(client: pg.ClientBase): Promise<void> {
+  try {
+    await client.query('BEGIN READ WRITE');
+  } catch (error) {
+    if (!isReadOnlyError(error)) throw error;
+    await client.query('ROLLBACK').catch(() => {});
+    throw new TmError(
+      'The server is a read-only standby (a replica in recovery): tm works out what Prisma would create in a scratch schema it rolls back, and a standby allows not even that.',
+      'Point the database\'s url at the primary server (tm plan, status and drift only read the tenants and roll back their scratch work).',
+    );
+  }
+}
+
 export async function materializeDesired(client: pg.ClientBase, createSql: string, extensionSchema: string): Promise<Materialized> {
   const { extensions, rest } = takeExtensions(splitStatements(createSql));
   const statements = checked(rest);
   const scratch = `tm_desired_${randomBytes(6).toString('hex')}`;
-  await client.query('BEGIN');
+  await beginScratch(client);
   try {
     const databaseSteps = await extensionSteps(client, extensions, extensionSchema);
     try {
