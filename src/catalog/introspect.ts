@@ -190,7 +190,7 @@ export async function introspectSnapshot(
   if (schemas.length === 0) return new Map();
   const open = [client];
   // A table another session holds ACCESS EXCLUSIVE would otherwise keep the read waiting as long as it lasts (locks.ts).
-  const lockTimeout = `SET LOCAL lock_timeout = ${Math.max(1, Math.round(lockTimeoutMs))}`;
+  const lockTimeout = `SET LOCAL lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`; // 0: no limit, as in PostgreSQL
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
     await client.query(lockTimeout);
