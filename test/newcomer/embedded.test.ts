@@ -133,6 +133,21 @@ describe('embedded PostgreSQL: the lock of a tm killed as pid 1 (a container)', 
     expect(existsSync(socketDir)).to.equal(false);
     expect(existsSync(lock)).to.equal(false);
 
+    // A holder whose socket accepts is alive, whatever its pid says: the second tm waits, then names it.
+    const socket = path.join(mkdtempSync(path.join(os.tmpdir(), 'tm-lock-test-')), 'holder.sock');
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => holder.stdout!.once('data', resolve));
+      writeFileSync(lock, `1\n${socket}\n`);
+      const busy = await tm(dir, ['status'], { TM_EMBEDDED_LOCK_WAIT_MS: '500' });
+      expect(busy.code, output(busy)).to.equal(1);
+      expect(busy.stderr).to.match(/^Error: The embedded database of "main" is in use by another tm process \(pid 1\)/m);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+      rmSync(path.dirname(socket), { recursive: true, force: true });
+    }
+
     // A lock an earlier tm wrote (the pid alone) reading 1 is stale too.
     writeFileSync(lock, '1\n');
     const again = await tm(dir, ['status'], { TM_EMBEDDED_LOCK_WAIT_MS: '2000' });
