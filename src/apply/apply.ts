@@ -33,6 +33,7 @@ import type { SchemaModel } from '../catalog/model.js';
 import type { TenantsConfig } from '../config/tenants.js';
 import type { Environment } from '../config/env.js';
 import { connect, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
+import { refuseReadOnly } from '../db/readOnly.js';
 import { TmError } from '../errors.js';
 import { tenantSchemas } from '../plan/planner.js';
 import type { HazardAcceptance } from '../plan/policy.js';
@@ -260,6 +261,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
 async function lockDatabase(target: DatabaseTarget, lockWaitMs: number): Promise<pg.Client> {
   const client = await connect(target, 'apply (lock)');
   try {
+    await refuseReadOnly(client, target.config.name, 'apply the plan');
     await acquireMigrationLock(client, target.config.name, lockWaitMs);
     return client;
   } catch (error) {

@@ -13,6 +13,7 @@ import * as Q from './queries.js';
 import type { CatalogPart } from './queries.js';
 import { quoteLiteral } from '../sql/quote.js';
 import { fingerprint } from './fingerprint.js';
+import { catalogLockedError, CATALOG_LOCK_TIMEOUT_MS, isLockTimeout } from './locks.js';
 import { holdsQualifier, stripSchemaQualifier } from './qualifier.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
@@ -36,11 +37,11 @@ const ALL_PARTS = Object.keys(Q.CATALOG_PARTS) as CatalogPart[];
  */
 async function withCatalogSearchPath<T>(db: Queryable, read: () => Promise<T>): Promise<T> {
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
-  try {
-    return await read();
-  } finally {
-    await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
-  }
+  // Restored on success only: a failed read leaves the transaction aborted (the caller rolls it back, which
+  // restores the setting too), and a query there would hide the read's own error (a lock timeout, say).
+  const result = await read();
+  await db.query(`select set_config('search_path', $1, true)`, [saved[0].path]);
+  return result;
 }
 
 /** Runs some of the catalog queries on one connection, inside the caller's transaction. */
@@ -180,22 +181,32 @@ const PARTS_BY_CONNECTION: CatalogPart[][] = [
  * Tenants in the same state share one model object, so memory grows with the
  * number of distinct states, not of tenants. Models are read-only.
  */
-export async function introspectSnapshot(client: Queryable, schemas: string[], second?: Queryable): Promise<Map<string, SchemaModel>> {
+export async function introspectSnapshot(
+  client: Queryable,
+  schemas: string[],
+  second?: Queryable,
+  lockTimeoutMs = CATALOG_LOCK_TIMEOUT_MS,
+): Promise<Map<string, SchemaModel>> {
   if (schemas.length === 0) return new Map();
   const open = [client];
+  // A table another session holds ACCESS EXCLUSIVE would otherwise keep the read waiting as long as it lasts (locks.ts).
+  const lockTimeout = `SET LOCAL lock_timeout = ${Math.max(0, Math.round(lockTimeoutMs))}`; // 0: no limit, as in PostgreSQL
   await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
+    await client.query(lockTimeout);
     if (second) {
       const { rows: snapshot } = await client.query('select pg_export_snapshot() as id');
       await second.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       open.push(second);
       await second.query(`SET TRANSACTION SNAPSHOT ${quoteLiteral(snapshot[0].id)}`);
+      await second.query(lockTimeout);
     }
     const models = schemas.length < GROUP_FROM ? await readModels(open, schemas) : await readByState(open, schemas);
     for (const db of open) await db.query('COMMIT');
     return models;
   } catch (error) {
     for (const db of open) await db.query('ROLLBACK').catch(() => {});
+    if (isLockTimeout(error)) throw await catalogLockedError(client, schemas, lockTimeoutMs);
     throw error;
   }
 }

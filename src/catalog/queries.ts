@@ -54,6 +54,8 @@ select n.nspname::text as schema
 from pg_namespace n
 where n.nspname like any($1::text[])
   and not n.nspname = any($2::text[])
+  -- PostgreSQL's own schemas are never tenants, whatever the pattern (discover: ['*']).
+  and left(n.nspname, 3) <> 'pg_' and n.nspname <> 'information_schema'
 order by 1`;
 
 /** Tables with their columns; a table without columns yields one row with null column fields. */

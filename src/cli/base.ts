@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { isConnectionLost } from '../db/connect.js';
 import { stopEmbedded } from '../db/embedded.js';
+import { isReadOnlyError } from '../db/readOnly.js';
 import { isTmError, TmError } from '../errors.js';
 import { styleFor } from '../output/style.js';
 import { termLines } from '../output/terminal.js';
@@ -37,6 +38,13 @@ export abstract class TmCommand extends Command {
         const style = styleFor(this.context.stderr as { isTTY?: boolean });
         this.context.stderr.write(`${style.red(style.bold('Error:'))} Lost the connection to the database server: ${termLines((error as Error).message)}\n`);
         this.context.stderr.write('Check that the server is up, then run the command again.\n');
+        return 1;
+      }
+      if (isReadOnlyError(error)) {
+        // A write refused by a read-only server (a standby, default_transaction_read_only) that no check caught first: not a bug.
+        const style = styleFor(this.context.stderr as { isTTY?: boolean });
+        this.context.stderr.write(`${style.red(style.bold('Error:'))} The database server refused a write: it is read-only (${(error as Error).message}).\n`);
+        this.context.stderr.write('Run the command against the primary server, or once default_transaction_read_only is off again.\n');
         return 1;
       }
       this.context.stderr.write(`tm: unexpected error (a bug in tm, please report it):\n${(error as Error)?.stack ?? String(error)}\n`);

@@ -21,6 +21,7 @@ import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
 import { maskEmbeddedUrls } from './mask.js';
 import { embeddedAllowed, embeddedUrl, PROJECT_DIR } from '../db/embedded.js';
+import { backupSchemaName } from '../apply/backup.js';
 
 export interface TenantEntry {
   schema: string;
@@ -182,29 +183,47 @@ function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
   };
 }
 
-/** What the JSON Schema cannot check: reserved names, duplicates, the metadata schema used as a tenant. */
+/**
+ * What the JSON Schema cannot check: duplicates, and schemas that are not
+ * tenants — PostgreSQL's own (pg_*, information_schema), tm's own (the
+ * metadata schema and its backup schema, which rollback needs intact) and the
+ * database's extension schema. Discovery leaves the same ones out (src/plan/planner.ts).
+ */
 function checkNames(config: TenantsConfig, at: (segments: Array<string | number>) => string): void {
-  const reserved = (name: string) => name.startsWith('pg_') || name === 'information_schema';
-  if (reserved(config.metadataSchema)) {
+  if (isSystemSchema(config.metadataSchema)) {
     throw new TmError(`${at(['metadataSchema'])}: metadataSchema "${config.metadataSchema}" is a name PostgreSQL reserves for itself`, 'Choose another name, such as tm.');
   }
+  const backupSchema = backupSchemaName(config.metadataSchema);
   for (const db of config.databases) {
-    if (db.extensionSchema === config.metadataSchema || db.tenants.some((t) => t.schema === db.extensionSchema)) {
+    const tmOwn = db.extensionSchema === config.metadataSchema ? "tm's metadata schema" : db.extensionSchema === backupSchema ? "tm's backup schema" : undefined;
+    if (tmOwn || (db.extensionSchema !== DEFAULT_EXTENSION_SCHEMA && db.tenants.some((t) => t.schema === db.extensionSchema))) {
       throw new TmError(
-        `${at(['databases', db.name, 'extensionSchema'])}: extensionSchema "${db.extensionSchema}" of database "${db.name}" is ${db.extensionSchema === config.metadataSchema ? "tm's metadata schema" : 'one of its tenants'}`,
+        `${at(['databases', db.name, 'extensionSchema'])}: extensionSchema "${db.extensionSchema}" of database "${db.name}" is ${tmOwn ?? 'one of its tenants'}`,
         'Extensions live in a schema of their own, shared by the tenants (public by default).',
       );
     }
     const firstIndex = new Map<string, number>();
     db.tenants.forEach((tenant, index) => {
       const where = at(tenantSegments(db, index));
-      if (reserved(tenant.schema)) {
+      if (isSystemSchema(tenant.schema)) {
         throw new TmError(`${where}: "${tenant.schema}" is a schema name PostgreSQL reserves for itself (pg_*, information_schema)`, 'Tenant schemas need other names.');
       }
       if (tenant.schema === config.metadataSchema) {
         throw new TmError(
           `${where}: "${tenant.schema}" is tm's metadata schema (metadataSchema), so it cannot be a tenant of database "${db.name}"`,
           'Rename the tenant, or set metadataSchema to another name.',
+        );
+      }
+      if (tenant.schema === backupSchema) {
+        throw new TmError(
+          `${where}: "${tenant.schema}" is tm's backup schema (where destructive steps keep the data tm rollback restores), so it cannot be a tenant of database "${db.name}"`,
+          'Remove it from the tenants; tm manages it itself (`tm backups` lists and prunes it).',
+        );
+      }
+      if (tenant.schema === db.extensionSchema) {
+        throw new TmError(
+          `${where}: "${tenant.schema}" is the extension schema of database "${db.name}" (extensionSchema, ${DEFAULT_EXTENSION_SCHEMA} by default), shared by all its tenants, so it cannot be a tenant`,
+          'Remove it from the tenants, or set extensionSchema to another schema.',
         );
       }
       const earlier = firstIndex.get(tenant.schema);
@@ -214,6 +233,16 @@ function checkNames(config: TenantsConfig, at: (segments: Array<string | number>
       firstIndex.set(tenant.schema, index);
     });
   }
+}
+
+/** PostgreSQL's own schemas: pg_catalog, pg_toast, pg_temp_N…, information_schema. */
+export function isSystemSchema(name: string): boolean {
+  return name.startsWith('pg_') || name === 'information_schema';
+}
+
+/** The schemas of a database that are never tenants, listed or discovered: tm's own and its extension schema (system schemas aside). */
+export function notTenantSchemas(metadataSchema: string, database: DatabaseConfig): string[] {
+  return [metadataSchema, backupSchemaName(metadataSchema), database.extensionSchema];
 }
 
 function tenantSegments(db: DatabaseConfig, index: number): Array<string | number> {

@@ -26,14 +26,15 @@
  * LOCAL settings inside transactions; the applier uses one worker per
  * embedded database, and the planner reads the catalog on one connection.
  * Two tm processes cannot open the same data directory: a lock file
- * (`state/pglite/<database>.lock`, with the pid) makes the second wait, then
- * fail with a clear message.
+ * (`state/pglite/<database>.lock`, see embeddedLock.ts) makes the second
+ * wait, then fail with a clear message.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { TmError } from '../errors.js';
+import { lockDataDir, removeStaleSocketDirs } from './embeddedLock.js';
 
 /** tenants.yaml's project directory travels with the environment loadEnvironment returns. */
 export const PROJECT_DIR = Symbol.for('tm.projectDir');
@@ -121,9 +122,6 @@ interface PGliteLike {
   close(): Promise<void>;
 }
 
-/** How long to wait for another tm process to release the data directory (TM_EMBEDDED_LOCK_WAIT_MS, for tests). */
-const DATA_DIR_LOCK_WAIT_MS = Number(process.env.TM_EMBEDDED_LOCK_WAIT_MS) || 15_000;
-
 class EmbeddedServer {
   private constructor(
     private readonly spec: EmbeddedSpec,
@@ -144,7 +142,9 @@ class EmbeddedServer {
     mkdirSync(pgliteRoot, { recursive: true });
     const ignore = path.join(pgliteRoot, '.gitignore');
     if (!existsSync(ignore)) writeFileSync(ignore, '# tm\'s embedded databases: local only\n*\n');
-    const releaseLock = await lockDataDir(spec, `${spec.dataDir}.lock`);
+    await removeStaleSocketDirs();
+    const lock = await lockDataDir(`${spec.dataDir}.lock`, spec.socketDir, spec);
+    const releaseLock = () => lock.release();
     let db: PGliteLike | null = null;
     try {
       const { PGlite } = await import('@electric-sql/pglite');
@@ -156,8 +156,6 @@ class EmbeddedServer {
           `Move ${shownDir}/ aside to start from an empty embedded database, or set ${spec.envName} to use a PostgreSQL server.`,
         );
       }
-      rmSync(spec.socketDir, { recursive: true, force: true });
-      mkdirSync(spec.socketDir, { mode: 0o700 });
       const mux = new Multiplexer(db);
       const server = net.createServer((socket) => mux.attach(socket));
       await new Promise<void>((resolve, reject) => {
@@ -187,61 +185,6 @@ class EmbeddedServer {
       rmSync(this.spec.socketDir, { recursive: true, force: true });
       this.releaseLock();
     }
-  }
-}
-
-/**
- * A lock file with our pid beside the data directory. A lock whose process is
- * gone (a crashed or killed tm) is taken over.
- */
-async function lockDataDir(spec: EmbeddedSpec, lockFile: string): Promise<() => void> {
-  const deadline = Date.now() + DATA_DIR_LOCK_WAIT_MS;
-  for (;;) {
-    try {
-      writeFileSync(lockFile, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    let holder = NaN;
-    try {
-      holder = Number.parseInt(readFileSync(lockFile, 'utf8'), 10);
-    } catch {
-      continue; // released meanwhile
-    }
-    if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
-      rmSync(lockFile, { force: true });
-      continue;
-    }
-    if (Date.now() >= deadline) {
-      throw new TmError(
-        `The embedded database of "${spec.database}" is in use by another tm process (pid ${holder}); it serves one tm at a time.`,
-        `Wait for that tm to finish and try again, or set ${spec.envName} to a PostgreSQL server that several runs can share.`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    process.off('exit', release);
-    try {
-      if (readFileSync(lockFile, 'utf8').trim() === String(process.pid)) unlinkSync(lockFile);
-    } catch {
-      // already gone
-    }
-  };
-  process.on('exit', release);
-  return release;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -3,11 +3,11 @@
  * them all in one snapshot, and work out what Prisma would create there; then
  * hand the models to buildPlan.
  */
-import { backupSchemaName } from '../apply/backup.js';
 import type { SchemaModel } from '../catalog/model.js';
 import { discoverSchemas, introspectSnapshot } from '../catalog/introspect.js';
+import { CatalogLockedError } from '../catalog/locks.js';
 import type { Environment } from '../config/env.js';
-import type { DatabaseConfig, TenantsConfig } from '../config/tenants.js';
+import { notTenantSchemas, type DatabaseConfig, type TenantsConfig } from '../config/tenants.js';
 import { connect, connectionLostError, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { desiredState } from '../desired/index.js';
@@ -48,10 +48,14 @@ export function selectDatabases(config: TenantsConfig, names: string[]): Databas
   return config.databases.filter((d) => names.length === 0 || names.includes(d.name));
 }
 
-/** Listed tenants plus those discovery patterns find, never the metadata schema or its backup schema. */
+/**
+ * Listed tenants plus those discovery patterns find. Discovery leaves out what
+ * is never a tenant (tm's own schemas, the extension schema, PostgreSQL's own
+ * schemas, the desired-state scratch schemas); tenants.yaml refuses them listed.
+ */
 export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
   const listed = database.tenants.map((t) => t.schema);
-  const found = await discoverSchemas(db, database.discover, [...listed, metadataSchema, backupSchemaName(metadataSchema), database.extensionSchema]);
+  const found = await discoverSchemas(db, database.discover, [...listed, ...notTenantSchemas(metadataSchema, database)]);
   return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
 }
 
@@ -81,8 +85,8 @@ export interface IntrospectedDatabase {
 /** One connection per database, all databases at once: tenants, their models, and the desired model. */
 export async function introspectFleet(
   context: FleetContext,
-  options: Pick<PlanOptions, 'schemas' | 'databases' | 'skipUnreachable'>,
-  /** Receives the databases left out by skipUnreachable. */
+  options: Pick<PlanOptions, 'schemas' | 'databases' | 'skipUnreachable'> & { lockTimeoutMs?: number },
+  /** Receives the databases, and the tenants locked by another session, left out by skipUnreachable. */
   unreachable?: NonNullable<Plan['notPlanned']>,
 ): Promise<IntrospectedDatabase[]> {
   const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
@@ -117,11 +121,14 @@ export async function introspectFleet(
     filterSchemas(selection, options.schemas);
     return await Promise.all(
       results.map(async (r, i) => {
-        const schemas = selection[i].schemas;
+        let schemas = selection[i].schemas;
         try {
           // The desired state is worked out on a connection of its own, while the tenants are read.
           const [models, desired] = await Promise.all([
-            readTenants(r.target, r.client, schemas),
+            readTenantsSkippingLocked(r.target, r.client, schemas, options, unreachable).then((read) => {
+              schemas = read.schemas;
+              return read.models;
+            }),
             Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url, undefined, r.target.config.extensionSchema)),
           ]);
           if (await hasCitus(r.client)) refuseWhatCitusRejects(r.target.config.name, desired.model);
@@ -149,13 +156,40 @@ async function checkScratchPrivilege(client: Queryable, database: string): Promi
   );
 }
 
+/**
+ * readTenants, where a tenant whose catalog another session's lock keeps tm
+ * from reading (src/catalog/locks.ts) is an error naming the session, or with
+ * skipUnreachable is left out, listed as not planned, and the rest read again.
+ */
+async function readTenantsSkippingLocked(
+  target: DatabaseTarget,
+  client: Queryable,
+  schemas: string[],
+  options: { skipUnreachable?: boolean; lockTimeoutMs?: number },
+  unreachable?: NonNullable<Plan['notPlanned']>,
+): Promise<{ schemas: string[]; models: Map<string, SchemaModel> }> {
+  for (;;) {
+    try {
+      return { schemas, models: await readTenants(target, client, schemas, options.lockTimeoutMs) };
+    } catch (error) {
+      if (!(error instanceof CatalogLockedError)) throw error;
+      const database = target.config.name;
+      if (!options.skipUnreachable || !unreachable || error.tenants.length === 0) {
+        throw new TmError(`Database "${database}": ${error.message}`, error.hint);
+      }
+      unreachable.push({ database, reason: error.reason, tenants: error.tenants });
+      schemas = schemas.filter((s) => !error.tenants.includes(s));
+    }
+  }
+}
+
 /** The tenants' models, read on two connections sharing one snapshot when there are enough tenants to gain from it. */
-async function readTenants(target: DatabaseTarget, client: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
+async function readTenants(target: DatabaseTarget, client: Queryable, schemas: string[], lockTimeoutMs?: number): Promise<Map<string, SchemaModel>> {
   // The embedded database is one session: a second connection could not share the snapshot.
-  if (schemas.length < 50 || target.embedded) return introspectSnapshot(client, schemas);
+  if (schemas.length < 50 || target.embedded) return introspectSnapshot(client, schemas, undefined, lockTimeoutMs);
   const second = await connect(target, 'plan');
   try {
-    return await introspectSnapshot(client, schemas, second);
+    return await introspectSnapshot(client, schemas, second, lockTimeoutMs);
   } finally {
     await second.end();
   }

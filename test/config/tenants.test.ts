@@ -115,6 +115,15 @@ describe('tenants.yaml', () => {
     expect(errorFor(`metadataSchema: shared\n${MAIN}    tenants:\n      - shared\n`).message).to.match(/^tenants\.yaml:6:9: "shared" is tm's metadata schema/);
   });
 
+  it('refuses tm\'s backup schema and the extension schema as tenants, at the tenant\'s line', () => {
+    // A --skip-backup plan for tm_backup dropped the backups a later rollback needed.
+    expect(errorFor(`${MAIN}    tenants:\n      - tenant_a\n      - tm_backup\n`).message).to.match(/^tenants\.yaml:6:9: "tm_backup" is tm's backup schema/);
+    expect(errorFor(`metadataSchema: meta\n${MAIN}    tenants: [meta_backup]\n`).message).to.match(/^tenants\.yaml:5:15: "meta_backup" is tm's backup schema/);
+    expect(errorFor(`${MAIN}    tenants:\n      - public\n`).message).to.match(/^tenants\.yaml:5:9: "public" is the extension schema of database "main"/);
+    expect(errorFor(`${MAIN}    extensionSchema: tm_backup\n`).message).to.match(/^tenants\.yaml:4:22: extensionSchema "tm_backup" of database "main" is tm's backup schema/);
+    expect(errorFor(`${MAIN}    tenants: [information_schema]\n`).message).to.match(/^tenants\.yaml:4:15: "information_schema" is a schema name PostgreSQL reserves/);
+  });
+
   it('reports missing keys, wrong types and an empty file', () => {
     expect(errorFor('databases:\n  main:\n    tenants: [a]\n').message).to.equal('tenants.yaml:2:3: databases.main needs "url"');
     expect(errorFor('metadataSchema: tm\n').message).to.equal('tenants.yaml:1:1: the file needs "databases"');

@@ -5,14 +5,14 @@
  * the multiplexer that lets tm's several pg connections share PGlite's one
  * session, in-process.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import pg from 'pg';
-import { runTm, type TmResult } from '../harness/cli.js';
+import { runTm, TM_BIN, type TmResult } from '../harness/cli.js';
 import { removeTempProjects, tempProject } from '../support/temp-project.js';
 import { embeddedUrl, ensureEmbedded, setEmbeddedLog, stopEmbedded } from '../../src/db/embedded.js';
 
@@ -101,6 +101,57 @@ describe('embedded PostgreSQL when no database URL is configured (real binary)',
     const status = await tm(dir, ['status']);
     expect(status.code, output(status)).to.equal(0);
     expect(status.stdout).to.match(/3 tenant schema\(s\): 0 up to date, 0 with pending changes, 3 not created/);
+  });
+});
+
+describe('embedded PostgreSQL: the lock of a tm killed as pid 1 (a container)', function () {
+  this.timeout(200_000);
+  after(removeTempProjects);
+
+  it('is taken over at once, and the socket directory the killed run left behind is removed', async () => {
+    const dir = tempProject();
+    // A real tm, killed (-9) while it holds the data directory.
+    const victim = spawn(process.execPath, [TM_BIN, 'status'], { cwd: dir, env: { ...process.env, DATABASE_URL: undefined, TM_EMBEDDED: undefined }, stdio: 'ignore' });
+    const lock = path.join(dir, 'state', 'pglite', 'main.lock');
+    const socketDir = path.join(os.tmpdir(), `tm-${victim.pid}-1`);
+    // Killed once it serves the database: the lock taken, the socket directory made.
+    const served = path.join(socketDir, '.s.PGSQL.5432');
+    for (let i = 0; i < 3000 && !existsSync(served); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    victim.kill('SIGKILL');
+    await new Promise((resolve) => victim.once('exit', resolve));
+    expect(existsSync(lock)).to.equal(true);
+    expect(existsSync(socketDir)).to.equal(true);
+    // Had it been pid 1, its lock would name pid 1: alive in every later run.
+    writeFileSync(lock, readFileSync(lock, 'utf8').replace(/^\d+/, '1'));
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(socketDir, old, old);
+
+    const started = Date.now();
+    const status = await tm(dir, ['status']);
+    expect(status.code, output(status)).to.equal(0);
+    expect(Date.now() - started).to.be.below(10_000);
+    expect(existsSync(socketDir)).to.equal(false);
+    expect(existsSync(lock)).to.equal(false);
+
+    // A holder whose socket accepts is alive, whatever its pid says: the second tm waits, then names it.
+    const socket = path.join(mkdtempSync(path.join(os.tmpdir(), 'tm-lock-test-')), 'holder.sock');
+    const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socket)}, () => console.log('ready'))`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      await new Promise((resolve) => holder.stdout!.once('data', resolve));
+      writeFileSync(lock, `1\n${socket}\n`);
+      const busy = await tm(dir, ['status'], { TM_EMBEDDED_LOCK_WAIT_MS: '500' });
+      expect(busy.code, output(busy)).to.equal(1);
+      expect(busy.stderr).to.match(/^Error: The embedded database of "main" is in use by another tm process \(pid 1\)/m);
+    } finally {
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('exit', resolve));
+      rmSync(path.dirname(socket), { recursive: true, force: true });
+    }
+
+    // A lock an earlier tm wrote (the pid alone) reading 1 is stale too.
+    writeFileSync(lock, '1\n');
+    const again = await tm(dir, ['status'], { TM_EMBEDDED_LOCK_WAIT_MS: '2000' });
+    expect(again.code, output(again)).to.equal(0);
   });
 });
 
