@@ -46,6 +46,7 @@ import { applyQuickly, canGoQuickly, installStateCheck } from './quick.js';
 import { acquireMigrationLock, migrationLockHeldQuery } from './lock.js';
 import { checkApplyPrivileges } from './privileges.js';
 import { checkPlannedDatabase } from './target.js';
+import { assertPlanSteps } from '../plan/stepCheck.js';
 
 export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
 
@@ -160,6 +161,8 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
       throw new TmError(`The plan covers database "${name}", which tenants.yaml does not name.`, 'Apply the plan with the tenants.yaml it was made from.');
     }
   }
+  // Before any connection: every step is a statement tm writes (an edited plan can recompute its integrity hash).
+  assertPlanSteps(plan, config);
   const targets = config.databases.filter((d) => plan.databases.includes(d.name)).map((d) => databaseTarget(d, env));
 
   // Every database's lock first: a plan over several databases starts only when it can run on all of them.
