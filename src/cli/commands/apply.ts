@@ -26,6 +26,7 @@ export class ApplyCommand extends TmCommand {
   lockWait = Option.String('--lock-wait', '10s', { description: 'How long to wait for another tm run on the same database' });
   lockRetries = Option.String('--lock-retries', '3', { description: 'Retries of a tenant after a lock timeout' });
   allowHazards = Option.Array('--allow-hazards', [], { description: 'Hazard types to accept, such as DATA_LOSS (repeatable or comma-separated)' });
+  includeRemoved = Option.Boolean('--include-removed', false, { description: 'Apply tenants of the plan that tenants.yaml no longer names too (by default they are skipped, with a warning)' });
   json = jsonOption();
 
   protected async run() {
@@ -72,6 +73,7 @@ export class ApplyCommand extends TmCommand {
       maxFailures,
       waves,
       acceptedHazards,
+      includeRemoved: this.includeRemoved,
       onEvent: (event) => reporter.event(event),
     };
     const result = await applyPlan(plan, config, env, options);
