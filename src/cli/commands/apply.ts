@@ -10,6 +10,8 @@ export class ApplyCommand extends TmCommand {
     details: `
       Checks the plan's integrity, takes the migration lock of each database, and applies each tenant in its own transaction. A tenant whose schema changed since the plan is skipped as stale. Re-running the same plan after a crash finishes what is left. Exits 0 only when every tenant of the plan ends at its planned state.
 
+      With TM_PLAN_KEY set in the environment, only plans \`tm plan\` signed with that key are applied. Every step must be a statement tm writes (an edited plan is refused before connecting).
+
       Hazard policy: a plan with DATA_LOSS steps is refused (exit 1, nothing applied) unless \`--allow-hazards DATA_LOSS\` is given or tenants.yaml has \`policy: { allowHazards: [DATA_LOSS] }\`. The hazards accepted, and by what, are printed before applying and are in the --json summary (\`acceptedHazards\`).
     `,
     examples: [
@@ -43,8 +45,12 @@ export class ApplyCommand extends TmCommand {
     const { createApplyReporter } = await import('../../output/applyReporter.js');
     const { describeAcceptance, evaluateHazardPolicy, parseAllowHazards, refusalError } = await import('../../plan/policy.js');
 
+    const { planKey, verifyPlanSignature } = await import('../../plan/signature.js');
     const allowed = parseAllowHazards(this.allowHazards);
+    const env = loadEnvironment(this.projectDir);
     const plan = readPlan(this.plan);
+    // With TM_PLAN_KEY set, only plans signed with it (before anything else looks at the plan's contents).
+    verifyPlanSignature(plan, planKey(env), this.plan);
     const config = loadTenantsConfig(this.projectDir);
     // The hazard policy, before any connection: a refused plan touches nothing.
     const policy = evaluateHazardPolicy(plan, { flag: allowed, config: config.policy.allowHazards });
@@ -58,7 +64,6 @@ export class ApplyCommand extends TmCommand {
       else this.context.stdout.write(describeAcceptance(acceptedHazards) + '\n');
     }
     const waves = rolloutWaves(config, this.waves);
-    const env = loadEnvironment(this.projectDir);
     const started = Date.now();
     const reporter = createApplyReporter(this.context.stdout, {
       json: this.json,
