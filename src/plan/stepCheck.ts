@@ -167,7 +167,18 @@ export function checkTenantStep(step: Step, context: StepContext): string | null
     // CASCADE only as a foreign key's action (ON DELETE CASCADE): a drop that cascades can reach objects of other schemas.
     const cascade = t.value === 'cascade' && !['delete', 'update'].includes(tokens[i - 1]?.value ?? '');
     if (t.kind === 'word' && (cascade || (t.value === 'owner' && tokens[i + 1]?.value === 'to'))) return `${t.value.toUpperCase()} is not in tm's statements`;
-    if (t.kind === 'word' && (t.value === 'set' || t.value === 'tablespace') && ['schema', 'tablespace'].includes(tokens[i + 1]?.value ?? '')) return 'moves an object out of the tenant';
+    if (t.kind === 'word' && t.value === 'set' && ['schema', 'tablespace'].includes(tokens[i + 1]?.value ?? '')) return 'moves an object out of the tenant';
+    // `CREATE TABLE … ( … ) TABLESPACE x`, `USING INDEX TABLESPACE x`: tm never places objects.
+    if (t.kind === 'word' && t.value === 'tablespace' && (tokens[i - 1]?.value === ')' || tokens[i - 1]?.value === 'index') && isName(tokens[i + 1])) {
+      return 'TABLESPACE is not in tm\'s statements';
+    }
+    // A view reading the system catalogs (pg_authid, pg_stat_activity…): found on every search_path, so unqualified too.
+    if (t.kind === 'word' && (t.value === 'from' || t.value === 'join')) {
+      const relation = tokens[i + 1]?.value === 'pg_catalog' && tokens[i + 2]?.value === '.' ? tokens[i + 3] : tokens[i + 1];
+      if (isName(relation) && relation!.value.startsWith('pg_') && tokens[i + (relation === tokens[i + 1] ? 2 : 4)]?.value !== '(') {
+        return `reads the system catalog ${relation!.value}`;
+      }
+    }
     if (isName(t) && tokens[i + 1]?.value === '(' && tokens[i + 1].kind === 'punct' && OUTSIDE_FUNCTIONS.test(t.value)) {
       return `calls ${t.value}(), which reaches outside the tenant's schema`;
     }
@@ -179,7 +190,7 @@ type Shape = 'statement' | 'alter table' | 'concurrent index';
 
 function statementShape(words: (from: number, count: number) => string, object: string): Shape | null {
   const first = words(0, 2);
-  if (first === 'create table') return 'statement';
+  if (first === 'create table') return words(3, 1) === '\0' ? 'statement' : null; // `CREATE TABLE name (`, never `… AS SELECT`
   if (/^create (unique )?index concurrently\b/.test(words(0, 4))) return 'concurrent index';
   if (/^create (unique )?index\b/.test(words(0, 3))) return 'statement';
   if (first === 'create sequence') return 'statement';

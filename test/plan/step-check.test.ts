@@ -86,6 +86,11 @@ describe('plan step check (what a plan may run)', function () {
       ['CREATE VIEW "v" AS SELECT * FROM "tm"."history"', /names "tm"\."history"/],
       ['ALTER TABLE "User" ADD CONSTRAINT "c" CHECK (set_config(\'role\', \'postgres\', false) IS NOT NULL)', /calls set_config\(\)/],
       ['INSERT INTO "User" SELECT * FROM tm_backup.other', /not a statement tm writes/],
+      ['CREATE TABLE "x" AS SELECT 1', /not a statement tm writes/],
+      ['CREATE TABLE "x" ("a" int) TABLESPACE big_disk', /TABLESPACE/],
+      ['ALTER TABLE "User" SET TABLESPACE big_disk', /SET TABLESPACE is not an action tm writes/],
+      ['CREATE MATERIALIZED VIEW "m" AS SELECT rolname, rolpassword FROM pg_authid', /reads the system catalog pg_authid/],
+      ['CREATE VIEW "m" AS SELECT * FROM "User" u JOIN pg_catalog.pg_stat_activity a ON true', /reads the system catalog pg_stat_activity/],
     ];
     for (const [sql, reason] of refused) expect(checkTenantStep(step(sql), context), sql).to.match(reason);
     // A restore reads only the backup tables the rollback names.
