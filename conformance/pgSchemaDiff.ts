@@ -26,6 +26,7 @@ import type pg from 'pg';
 import { fingerprint } from '../src/catalog/fingerprint.js';
 import { emptySchemaModel, type SchemaModel } from '../src/catalog/model.js';
 import { diffSchemas } from '../src/diff/diff.js';
+import { checkTenantStep, stepContext } from '../src/plan/stepCheck.js';
 import type { HazardType, Step } from '../src/diff/step.js';
 import { quoteIdent } from '../src/sql/quote.js';
 import type { Expectations } from './expectations.js';
@@ -217,6 +218,14 @@ async function check(
     return { schema, steps: diffSchemas(from, to), create: !actual.has(schema), drop: !desired.has(schema) };
   });
   const steps: Step[] = plans.flatMap((p) => p.steps);
+  // Every step must pass tm apply's check of what a plan may run (src/plan/stepCheck.ts).
+  for (const p of plans) {
+    const context = stepContext(desired.get(p.schema) ?? emptySchemaModel(), schemas, p.schema);
+    for (const s of p.steps) {
+      const refused = checkTenantStep(s, context);
+      if (refused) return result('fail', `tm apply's step check refuses a step tm wrote (${refused}): ${oneLine(s.sql, 160)}`);
+    }
+  }
   const hazards: Hazards = {
     ours: new Set(steps.flatMap((s) => s.hazards.map((h) => h.type))),
     expected: c.expectedHazardTypes ?? [],

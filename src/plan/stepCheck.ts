@@ -28,6 +28,7 @@ import { splitStatements } from '../sql/split.js';
 import { isName, tokenize, type Token } from '../sql/tokens.js';
 import type { Cohort, Plan } from './types.js';
 import type { Step } from '../diff/step.js';
+import type { SchemaModel } from '../catalog/model.js';
 
 /** Functions no tm plan calls, that reach files, other sessions or databases, settings or locks. */
 const OUTSIDE_FUNCTIONS =
@@ -106,6 +107,13 @@ function cohortContext(plan: Plan, config: TenantsConfig, cohort: Cohort, foreig
   }
   const backupTables = new Set(plan.kind === 'rollback' ? (plan.rollback?.restores ?? []).map((r) => r.backupTable) : []);
   return { schemas, relations, foreign, backupSchema: backupSchemaName(config.metadataSchema), backupTables };
+}
+
+/** The context of a tenant schema's steps outside a plan (the conformance runs): its model after the steps, the other schemas. */
+export function stepContext(after: SchemaModel, otherSchemas: string[], schema: string, extensionSchema = 'public'): StepContext {
+  const relations = new Set([...Object.keys(after.tables), ...Object.keys(after.views ?? {}), ...Object.keys(after.sequences ?? {})]);
+  const foreign = new Set(otherSchemas.filter((s) => s !== schema && s !== extensionSchema));
+  return { schemas: new Set(['pg_catalog', extensionSchema, schema]), relations, foreign, backupSchema: 'tm_backup', backupTables: new Set() };
 }
 
 /** Every schema the plan or tenants.yaml names that is not a tenant's own: other tenants, tm's, the system's. */
