@@ -249,13 +249,18 @@ function alterTableActions(tokens: Token[]): string | null {
 function qualifiedNames(tokens: Token[], context: StepContext, restore: boolean): string | null {
   // Aliases the statement declares (`AS b`, `FROM "User" u`): `b.col` names a column.
   const aliases = new Set<string>();
+  // Common table expressions (`WITH hierarchy AS (…)`) are relations of the statement, with aliases of their own.
+  const relations = new Set(context.relations);
+  tokens.forEach((t, i) => {
+    if (isName(t) && tokens[i + 1]?.value === 'as' && tokens[i + 2]?.value === '(') relations.add(t.value);
+  });
   for (let i = 1; i < tokens.length; i++) {
     const t = tokens[i];
     if (!isName(t) || tokens[i + 1]?.value === '.') continue;
     const before = tokens[i - 1];
     const declared =
       (before.kind === 'word' && before.value === 'as') ||
-      (isName(before) && context.relations.has(before.value) && tokens[i - 2]?.value !== '.' && !(t.kind === 'word' && CLAUSE_WORDS.has(t.value)));
+      (isName(before) && relations.has(before.value) && tokens[i - 2]?.value !== '.' && !(t.kind === 'word' && CLAUSE_WORDS.has(t.value)));
     if (declared) aliases.add(t.value);
   }
   for (let i = 0; i < tokens.length - 2; i++) {
@@ -266,7 +271,7 @@ function qualifiedNames(tokens: Token[], context: StepContext, restore: boolean)
     const q = t.value;
     if (context.schemas.has(q)) continue;
     if (restore && q === context.backupSchema && chain.length === 2 && context.backupTables.has(chain[1])) continue;
-    const local = (context.relations.has(q) || aliases.has(q)) && !context.foreign.has(q);
+    const local = (relations.has(q) || aliases.has(q)) && !context.foreign.has(q);
     if (local && chain.length === 2) continue;
     return `names ${chain.map((c) => JSON.stringify(c)).join('.')}, outside the tenant's schema (steps are unqualified)`;
   }

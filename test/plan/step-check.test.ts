@@ -51,6 +51,7 @@ describe('plan step check (what a plan may run)', function () {
       'ALTER TABLE "User" RENAME CONSTRAINT "a" TO "b"',
       'CREATE VIEW "v" AS SELECT u.id, "User".email FROM "User" u JOIN "Post" p ON p.id = u.id',
       'DROP TABLE "Post"',
+      'CREATE VIEW "tree" AS WITH RECURSIVE hierarchy AS (SELECT "User".id, 0 AS level FROM "User" UNION ALL SELECT u.id, h.level + 1 FROM "User" u JOIN hierarchy h ON u.id = h.id) SELECT hierarchy.id FROM hierarchy',
       "ALTER TABLE \"User\" ALTER COLUMN \"id\" SET DEFAULT nextval('\"User_id_seq\"'::regclass)",
       'ALTER TABLE "User" ALTER COLUMN "d" SET DEFAULT CURRENT_TIMESTAMP',
       'ALTER TABLE "User" ALTER COLUMN "x" TYPE pg_catalog.int8 USING "x"::pg_catalog.int8',
