@@ -172,6 +172,8 @@ export function checkTenantStep(step: Step, context: StepContext): string | null
   }
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i];
+    // PostgreSQL never prints names or strings with Unicode escapes; they would hide a name from the checks below.
+    if (t.kind === 'op' && t.value === 'U&') return 'a Unicode-escaped name or string (U&"…") is not in tm\'s statements';
     // CASCADE only as a foreign key's action (ON DELETE CASCADE): a drop that cascades can reach objects of other schemas.
     const cascade = t.value === 'cascade' && !['delete', 'update'].includes(tokens[i - 1]?.value ?? '');
     if (t.kind === 'word' && (cascade || (t.value === 'owner' && tokens[i + 1]?.value === 'to'))) return `${t.value.toUpperCase()} is not in tm's statements`;

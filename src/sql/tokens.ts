@@ -40,6 +40,10 @@ export function tokenize(sql: string): Token[] {
           i += 2;
         } else i++;
       } while (i < n && depth > 0);
+    } else if ((c === 'u' || c === 'U') && next === '&' && (sql[i + 2] === '"' || sql[i + 2] === "'")) {
+      // U&"…" / U&'…' (Unicode escapes): the quoted text that follows is its own token; the marker tells the reader.
+      out.push({ kind: 'op', value: 'U&' });
+      i += 2;
     } else if (c === "'" || ((c === 'e' || c === 'E') && next === "'")) {
       const escapes = c !== "'";
       const start = escapes ? i + 1 : i;

@@ -88,6 +88,7 @@ describe('plan step check (what a plan may run)', function () {
       ['ALTER TABLE "User" ADD CONSTRAINT "c" CHECK (set_config(\'role\', \'postgres\', false) IS NOT NULL)', /calls set_config\(\)/],
       ['INSERT INTO "User" SELECT * FROM tm_backup.other', /not a statement tm writes/],
       ['CREATE TABLE "x" AS SELECT 1', /not a statement tm writes/],
+      ['ALTER TABLE "User" ALTER COLUMN "n" TYPE text USING U&"pg\\005fread_file"(\'/etc/hostname\')', /Unicode-escaped/],
       ['CREATE TABLE "x" ("a" int) TABLESPACE big_disk', /TABLESPACE/],
       ['ALTER TABLE "User" SET TABLESPACE big_disk', /SET TABLESPACE is not an action tm writes/],
       ['CREATE MATERIALIZED VIEW "m" AS SELECT rolname, rolpassword FROM pg_authid', /reads the system catalog pg_authid/],
