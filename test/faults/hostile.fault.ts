@@ -216,6 +216,8 @@ const CASES: Case[] = [
       },
       args: PLAN,
       message: new RegExp(`^Error: Refusing \\S+: it holds statements tm does not write[^]*cohort c1 step 1 \\(.*\\): ${reason.source}`, 'm'),
+      // Refused before anything starts: not even the header of a run.
+      notShown: ['Applying '],
     }),
   ),
   {

@@ -52,6 +52,9 @@ export class ApplyCommand extends TmCommand {
     // With TM_PLAN_KEY set, only plans signed with it (before anything else looks at the plan's contents).
     verifyPlanSignature(plan, planKey(env), this.plan);
     const config = loadTenantsConfig(this.projectDir);
+    // Every step a statement tm writes, before anything is printed or connected (applyPlan checks again for in-process callers).
+    const { assertPlanSteps } = await import('../../plan/stepCheck.js');
+    assertPlanSteps(plan, config);
     // The hazard policy, before any connection: a refused plan touches nothing.
     const policy = evaluateHazardPolicy(plan, { flag: allowed, config: config.policy.allowHazards });
     if (policy.refused.length) {
