@@ -265,17 +265,44 @@ function qualifiedNames(tokens: Token[], context: StepContext, restore: boolean)
       (isName(before) && relations.has(before.value) && tokens[i - 2]?.value !== '.' && !(t.kind === 'word' && CLAUSE_WORDS.has(t.value)));
     if (declared) aliases.add(t.value);
   }
+  const objectPosition = objectPositions(tokens);
   for (let i = 0; i < tokens.length - 2; i++) {
     const t = tokens[i];
     if (!isName(t) || tokens[i + 1].value !== '.' || tokens[i + 1].kind !== 'punct' || tokens[i - 1]?.value === '.') continue;
     const chain = [t.value];
-    for (let j = i + 1; tokens[j]?.value === '.' && tokens[j].kind === 'punct'; j += 2) chain.push(tokens[j + 1]?.value ?? '');
+    let j = i + 1;
+    for (; tokens[j]?.value === '.' && tokens[j].kind === 'punct'; j += 2) chain.push(tokens[j + 1]?.value ?? '');
     const q = t.value;
     if (context.schemas.has(q)) continue;
     if (restore && q === context.backupSchema && chain.length === 2 && context.backupTables.has(chain[1])) continue;
+    // `table.column` in an expression; never where PostgreSQL reads `schema.object` (a relation, a type, a function).
     const local = (relations.has(q) || aliases.has(q)) && !context.foreign.has(q);
-    if (local && chain.length === 2) continue;
+    if (local && chain.length === 2 && !objectPosition.has(i) && tokens[j]?.value !== '(') continue;
     return `names ${chain.map((c) => JSON.stringify(c)).join('.')}, outside the tenant's schema (steps are unqualified)`;
   }
   return null;
+}
+
+/** Words after which PostgreSQL reads an object's name (`DROP TABLE x`, `REFERENCES x`, `FROM x`, `TYPE x`, `INTO x`…). */
+const OBJECT_WORDS = new Set(['table', 'index', 'view', 'sequence', 'type', 'references', 'from', 'join', 'into', 'update', 'only', 'exists', 'concurrently', 'lateral']);
+
+/** Where a name starts that PostgreSQL reads as an object's (possibly schema-qualified) name: by the word before it, `::`, `CREATE INDEX … ON`, or a comma in a FROM list. */
+function objectPositions(tokens: Token[]): Set<number> {
+  const out = new Set<number>();
+  const inFrom: boolean[] = [false];
+  for (let i = 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    const before = tokens[i - 1];
+    if (t.kind === 'punct' && t.value === '(') inFrom.push(false);
+    else if (t.kind === 'punct' && t.value === ')') inFrom.length > 1 && inFrom.pop();
+    else if (t.kind === 'word' && t.value === 'from') inFrom[inFrom.length - 1] = true;
+    else if (t.kind === 'word' && CLAUSE_WORDS.has(t.value) && !['join', 'inner', 'left', 'right', 'full', 'cross', 'natural', 'lateral', 'as'].includes(t.value)) inFrom[inFrom.length - 1] = false;
+    if (!isName(t)) continue;
+    const afterWord = before.kind === 'word' && OBJECT_WORDS.has(before.value);
+    const afterCast = before.kind === 'op' && before.value === '::';
+    const indexOn = before.value === 'on' && ['index', 'concurrently', 'exists'].includes(tokens[i - 3]?.value ?? '');
+    const fromList = before.kind === 'punct' && before.value === ',' && inFrom[inFrom.length - 1];
+    if (afterWord || afterCast || indexOn || fromList) out.add(i);
+  }
+  return out;
 }

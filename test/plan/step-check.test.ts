@@ -25,7 +25,7 @@ const CONFIG: TenantsConfig = {
 
 const context: StepContext = {
   schemas: new Set(['pg_catalog', 'public']),
-  relations: new Set(['User', 'Post']),
+  relations: new Set(['User', 'Post', 'h_victim']),
   foreign: new Set(['tenant_a', 'tenant_b', 'tm', 'tm_backup', 'information_schema', 'pg_toast']),
   backupSchema: 'tm_backup',
   backupTables: new Set(['b1_tenant_a_User']),
@@ -88,6 +88,13 @@ describe('plan step check (what a plan may run)', function () {
       ['ALTER TABLE "User" ADD CONSTRAINT "c" CHECK (set_config(\'role\', \'postgres\', false) IS NOT NULL)', /calls set_config\(\)/],
       ['INSERT INTO "User" SELECT * FROM tm_backup.other', /not a statement tm writes/],
       ['CREATE TABLE "x" AS SELECT 1', /not a statement tm writes/],
+      // A qualifier made to look like a table of the tenant ("h_victim" is one in the context below): still another schema where an object is named.
+      ['DROP TABLE h_victim.victim', /names "h_victim"\."victim"/],
+      ['CREATE VIEW "v" AS SELECT 1 FROM "User" u, h_victim.victim', /names "h_victim"\."victim"/],
+      ['CREATE VIEW "v" AS SELECT 1 FROM "User" JOIN h_victim.victim ON true', /names "h_victim"\."victim"/],
+      ['ALTER TABLE "User" ALTER COLUMN "n" TYPE h_victim.victim USING NULL', /names "h_victim"\."victim"/],
+      ['CREATE INDEX "i" ON h_victim.victim (id)', /names "h_victim"\."victim"/],
+      ['ALTER TABLE "User" ADD CONSTRAINT "c" CHECK (h_victim.f(id))', /names "h_victim"\."f"/],
       ['ALTER TABLE "User" ALTER COLUMN "n" TYPE text USING U&"pg\\005fread_file"(\'/etc/hostname\')', /Unicode-escaped/],
       ['CREATE TABLE "x" ("a" int) TABLESPACE big_disk', /TABLESPACE/],
       ['ALTER TABLE "User" SET TABLESPACE big_disk', /SET TABLESPACE is not an action tm writes/],
