@@ -51,10 +51,10 @@ export interface StepProblem {
 export function assertPlanSteps(plan: Plan, config: TenantsConfig): void {
   const problems = checkPlanSteps(plan, config);
   if (problems.length === 0) return;
-  const shown = problems.slice(0, 5).map((p) => `  ${p.where}: ${p.reason}: ${oneLine(p.sql)}`);
+  const shown = problems.slice(0, 5).map((p) => `  ${p.where}: ${oneLine(p.reason, 200)}: ${oneLine(p.sql)}`);
   if (problems.length > 5) shown.push(`  and ${problems.length - 5} more`);
   throw new TmError(
-    `Refusing ${plan.id}: it holds statements tm does not write, so it was edited after \`tm plan\` (and its integrity hash recomputed). Nothing was applied.\n${shown.join('\n')}`,
+    `Refusing ${oneLine(plan.id, 80)}: it holds statements tm does not write, so it was edited after \`tm plan\` (and its integrity hash recomputed). Nothing was applied.\n${shown.join('\n')}`,
     'Apply only plans written by `tm plan` (with TM_PLAN_KEY set, tm signs them and apply refuses any other); run `tm plan` again.',
   );
 }
@@ -65,14 +65,14 @@ export function checkPlanSteps(plan: Plan, config: TenantsConfig): StepProblem[]
   for (const { database, steps } of plan.databaseSteps ?? []) {
     steps.forEach((step, i) => {
       const reason = checkDatabaseStep(step);
-      if (reason) problems.push({ where: `database ${database} step ${i + 1}`, sql: step.sql, reason });
+      if (reason) problems.push({ where: `database ${oneLine(database, 40)} step ${i + 1}`, sql: step.sql, reason });
     });
   }
   for (const cohort of plan.cohorts) {
     const context = cohortContext(plan, config, cohort, foreign);
     cohort.steps.forEach((step, i) => {
       const reason = checkTenantStep(step, context);
-      if (reason) problems.push({ where: `cohort ${cohort.id} step ${i + 1} (${step.object})`, sql: step.sql, reason });
+      if (reason) problems.push({ where: `cohort ${oneLine(cohort.id, 40)} step ${i + 1} (${oneLine(step.object, 80)})`, sql: step.sql, reason });
     });
   }
   return problems;
@@ -135,9 +135,13 @@ function datasourceExtensionSchemas(text: string): string[] {
   return [...list.matchAll(/schema\s*:\s*"([^"]+)"/g)].map((m) => m[1]);
 }
 
-function oneLine(sql: string): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
-  return flat.length > 160 ? flat.slice(0, 157) + '…' : flat;
+/** The text on one line, shortened, its control characters shown escaped (a hostile plan's text must not drive the terminal). */
+function oneLine(text: string, max = 160): string {
+  const flat = text
+    .replace(/\s+/g, ' ')
+    .trim()
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return flat.length > max ? flat.slice(0, max - 1) + '…' : flat;
 }
 
 /** Why the database-level step is refused, or null: only `CREATE SCHEMA IF NOT EXISTS "s"` and `CREATE EXTENSION IF NOT EXISTS "x" SCHEMA "s" [VERSION '…']`. */

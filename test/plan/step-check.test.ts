@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { useFreshDatabase } from '../harness/database.js';
 import { fleetProject, output, removeFleetProjects } from '../support/fleet.js';
 import { goldenPlan } from '../support/synthetic-plan.js';
-import { checkPlanSteps, checkTenantStep, type StepContext } from '../../src/plan/stepCheck.js';
+import { assertPlanSteps, checkPlanSteps, checkTenantStep, type StepContext } from '../../src/plan/stepCheck.js';
 import { loadTenantsConfig } from '../../src/config/tenants.js';
 import type { TenantsConfig } from '../../src/config/tenants.js';
 import type { Step } from '../../src/diff/step.js';
@@ -107,6 +107,12 @@ describe('plan step check (what a plan may run)', function () {
     expect(checkTenantStep(restore, context)).to.match(/names "tm_backup"\."b2_tenant_b_User"/);
     expect(checkTenantStep(step('CREATE INDEX CONCURRENTLY "i" ON "User" (name)'), context)).to.match(/inside the transaction/);
     expect(checkTenantStep(step('DROP TABLE "User"', 'table "User"', false), context)).to.match(/outside the transaction/);
+  });
+
+  it('names cohort and step in its refusal, with control characters of the plan shown escaped', () => {
+    const plan = goldenPlan();
+    plan.cohorts[0].steps[1] = { ...plan.cohorts[0].steps[1], sql: 'COMMIT; DROP TABLE x\u001b[8m' };
+    expect(() => assertPlanSteps(plan, CONFIG)).to.throw(/^Refusing \S+: it holds statements tm does not write[^]*\n {2}cohort c1 step 2 \(.*\): 2 statements in one step: COMMIT; DROP TABLE x\\x1b\[8m$/);
   });
 
   it('passes every step of a synthetic plan of every kind of change', () => {
