@@ -160,7 +160,7 @@ export async function runHistory(adminUrl: string, expectations: Expectations): 
         // The plan for the replayed tenant must converge like any other.
         const steps = diffSchemas(actual, target);
         try {
-          await applySteps(client, [{ schema: tenant, steps }]);
+          await applySteps(client, [{ schema: tenant, steps, after: target }]);
         } catch (error) {
           return finish('fail', `applying tm's plan (${steps.length} steps) to the replayed tenant: ${oneLine((error as Error).message, 240)}`);
         }

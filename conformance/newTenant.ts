@@ -52,7 +52,7 @@ export async function convergeNewTenant(client: pg.Client, url: string, schema: 
   const desired = (await desiredState(schema.files, url, client)).model;
   const steps = diffSchemas(emptySchemaModel(), desired);
   try {
-    await applySteps(client, [{ schema: tenant, steps, create: true }]);
+    await applySteps(client, [{ schema: tenant, steps, create: true, after: desired }]);
   } catch (error) {
     return { desired, steps, problem: `apply: ${oneLine((error as Error).message, 240)}` };
   }

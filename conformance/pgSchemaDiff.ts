@@ -214,7 +214,7 @@ async function check(
   const plans = schemas.map((schema) => {
     const from = actual.get(schema) ?? emptySchemaModel();
     const to = desired.get(schema) ?? emptySchemaModel();
-    return { schema, steps: diffSchemas(from, to), create: !actual.has(schema), drop: !desired.has(schema) };
+    return { schema, steps: diffSchemas(from, to), create: !actual.has(schema), drop: !desired.has(schema), after: to };
   });
   const steps: Step[] = plans.flatMap((p) => p.steps);
   const hazards: Hazards = {

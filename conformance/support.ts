@@ -15,6 +15,7 @@ import type { SchemaModel } from '../src/catalog/model.js';
 import { canonicalJson } from '../src/catalog/fingerprint.js';
 import type { Step } from '../src/diff/step.js';
 import { quoteIdent } from '../src/sql/quote.js';
+import { checkTenantStep, stepContext } from '../src/plan/stepCheck.js';
 
 /** The repository root (this file runs from dist/conformance/). */
 export const REPO_DIR = fileURLToPath(new URL('../../', import.meta.url));
@@ -92,7 +93,16 @@ export async function introspect(client: pg.ClientBase, schemas: string[]): Prom
  * transaction with search_path set to the schema, then the others one by one.
  * Several schemas share the transaction (schema by schema, in order).
  */
-export async function applySteps(client: pg.ClientBase, perSchema: { schema: string; steps: Step[]; create?: boolean }[]): Promise<void> {
+export async function applySteps(client: pg.ClientBase, perSchema: { schema: string; steps: Step[]; create?: boolean; after?: SchemaModel }[]): Promise<void> {
+  // Each step must pass tm apply's check of what a plan may run (src/plan/stepCheck.ts), given the schema's model after the steps.
+  for (const { schema, steps, after } of perSchema) {
+    if (!after) continue;
+    const context = stepContext(after, perSchema.map((p) => p.schema), schema);
+    for (const step of steps) {
+      const refused = checkTenantStep(step, context);
+      if (refused) throw new Error(`tm apply's step check refuses a step tm wrote (${refused}): ${oneLine(step.sql)}`);
+    }
+  }
   await client.query('BEGIN');
   try {
     for (const { schema, steps, create } of perSchema) {

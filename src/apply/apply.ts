@@ -30,14 +30,14 @@ import fastJsonPatch from 'fast-json-patch';
 import { ABSENT, fingerprint, shortFingerprint } from '../catalog/fingerprint.js';
 import { CATALOG_SEARCH_PATH, introspectSchemas, KnownStates } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
-import type { TenantsConfig } from '../config/tenants.js';
+import { globToRegExp, type TenantsConfig } from '../config/tenants.js';
 import type { Environment } from '../config/env.js';
 import { connect, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
 import { refuseReadOnly } from '../db/readOnly.js';
 import { TmError } from '../errors.js';
 import { tenantSchemas } from '../plan/planner.js';
 import type { HazardAcceptance } from '../plan/policy.js';
-import type { Cohort, Plan } from '../plan/types.js';
+import type { Cohort, Plan, PlanTenant } from '../plan/types.js';
 import type { Step } from '../diff/step.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { TM_VERSION } from '../version.js';
@@ -47,11 +47,12 @@ import { applyQuickly, canGoQuickly, installStateCheck } from './quick.js';
 import { acquireMigrationLock, migrationLockHeldQuery } from './lock.js';
 import { checkApplyPrivileges } from './privileges.js';
 import { checkPlannedDatabase } from './target.js';
+import { assertPlanSteps } from '../plan/stepCheck.js';
 
 export type TenantOutcome = 'applied' | 'already-applied' | 'stale' | 'failed';
 
 export interface ApplyEvent {
-  type: 'started' | TenantOutcome | 'not-covered' | 'database-failed' | 'database-step' | 'wave-started' | 'stopped';
+  type: 'started' | TenantOutcome | 'not-covered' | 'removed' | 'database-failed' | 'database-step' | 'wave-started' | 'stopped';
   database?: string;
   schema?: string;
   cohort?: string;
@@ -82,6 +83,8 @@ export interface ApplyOptions {
   waves?: Wave[];
   /** Hazards the policy let through and by what (src/plan/policy.ts): recorded with each tenant's history row. */
   acceptedHazards?: HazardAcceptance[];
+  /** Apply the plan's tenants that tenants.yaml no longer names too (by default they are skipped, with a warning). */
+  includeRemoved?: boolean;
   onEvent?: (event: ApplyEvent) => void;
 }
 
@@ -94,6 +97,8 @@ export interface ApplyResult {
   notAttempted: number;
   /** Tenants that tenants.yaml names now but the plan does not cover. */
   notCovered: string[];
+  /** Tenants of the plan that tenants.yaml no longer names (listed or matched by discover): skipped unless includeRemoved. */
+  removed: string[];
   /** Databases whose run stopped on an error (connection lost…); their remaining tenants were not attempted. */
   databaseErrors: number;
   /** True when every tenant attempted ended at its after-state and nothing stopped the run. */
@@ -155,12 +160,14 @@ class Slots {
 
 export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environment, options: ApplyOptions): Promise<ApplyResult> {
   const emit = options.onEvent ?? (() => {});
-  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, notAttempted: 0, databaseErrors: 0, notCovered: [], ok: true };
+  const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, notAttempted: 0, databaseErrors: 0, notCovered: [], removed: [], ok: true };
   for (const name of plan.databases) {
     if (!config.databases.some((d) => d.name === name)) {
       throw new TmError(`The plan covers database "${name}", which tenants.yaml does not name.`, 'Apply the plan with the tenants.yaml it was made from.');
     }
   }
+  // Before any connection: every step is a statement tm writes (an edited plan can recompute its integrity hash).
+  assertPlanSteps(plan, config);
   const targets = config.databases.filter((d) => plan.databases.includes(d.name)).map((d) => databaseTarget(d, env));
 
   // Every database's lock first: a plan over several databases starts only when it can run on all of them.
@@ -201,8 +208,17 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     await Promise.all(
       targets.map(async (target, i) => lockPids.set(target.config.name, (await lockClients[i].query('select pg_backend_pid() as pid')).rows[0].pid)),
     );
+    const removed = removedTenants(plan, config);
+    for (const t of removed) {
+      result.removed.push(`${t.database}/${t.schema}`);
+      const message = options.includeRemoved
+        ? `${t.schema} is no longer in tenants.yaml (listed or matched by discover); applied anyway (--include-removed)`
+        : `${t.schema} is no longer in tenants.yaml (listed or matched by discover): skipped; to apply it anyway, pass --include-removed`;
+      emit({ type: 'removed', database: t.database, schema: t.schema, message });
+    }
+    const skipped = new Set(options.includeRemoved ? [] : result.removed);
     const allJobs: Job[] = plan.cohorts.flatMap((cohort) =>
-      cohort.tenants.map((t) => ({
+      cohort.tenants.filter((t) => !skipped.has(`${t.database}/${t.schema}`)).map((t) => ({
         cohort,
         database: t.database,
         schema: t.schema,
@@ -256,6 +272,21 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
   }
   result.ok = result.stale === 0 && result.failed === 0 && result.databaseErrors === 0;
   return result;
+}
+
+/**
+ * The plan's tenants that tenants.yaml no longer names, neither listed nor
+ * matched by a discover pattern: taken out of the file after the plan was
+ * made (a customer offboarded), so not to be changed without being asked.
+ */
+function removedTenants(plan: Plan, config: TenantsConfig): PlanTenant[] {
+  return plan.cohorts.flatMap((c) =>
+    c.tenants.filter((t) => {
+      const database = config.databases.find((d) => d.name === t.database);
+      if (!database) return false;
+      return !database.tenants.some((l) => l.schema === t.schema) && !database.discover.some((p) => globToRegExp(p).test(t.schema));
+    }),
+  );
 }
 
 async function lockDatabase(target: DatabaseTarget, lockWaitMs: number): Promise<pg.Client> {

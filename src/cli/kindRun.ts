@@ -88,7 +88,9 @@ export async function runKindPlan(run: KindRun): Promise<number> {
   const { applyPlan } = await import('../apply/apply.js');
   const { createApplyReporter } = await import('../output/applyReporter.js');
   const path = defaultPlanPath(run.project.projectDir, plan);
-  writePlan(path, plan);
+  const { planKey, signPlan } = await import('../plan/signature.js');
+  // Signed as `tm plan` signs (TM_PLAN_KEY): the file may be applied again to finish an interrupted run.
+  writePlan(path, signPlan(plan, planKey(run.project.env)));
   const shown = relative(process.cwd(), path) || path;
   out.write(`\nSaved the plan to ${shown} (if this run is interrupted, finish it with: tm apply ${shown})\n`);
 

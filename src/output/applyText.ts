@@ -33,6 +33,8 @@ function renderEvent(event: ApplyEvent): string | null {
       return `  ✗ ${where}: stopped: ${event.message}`;
     case 'database-step':
       return `  + ${where}: ${event.message} (once, before its tenants)`;
+    case 'removed':
+      return `  ! ${where}: ${event.message}`;
     case 'not-covered':
       return `  ? ${where}: ${event.message}`;
     default:
@@ -45,6 +47,7 @@ export function renderApplySummary(result: ApplyResult, seconds: number): string
   let text = `\nApply ${result.ok ? 'complete' : 'incomplete'}: ${parts.join(', ')} in ${seconds.toFixed(1)} s.`;
   if (result.notAttempted) text += ` ${result.notAttempted} not attempted.`;
   if (result.databaseErrors) text += ` ${result.databaseErrors} database(s) stopped on an error.`;
+  if (result.removed?.length) text += ` ${result.removed.length} tenant(s) no longer in tenants.yaml.`;
   if (result.notCovered.length) text += ` ${result.notCovered.length} tenant(s) not covered by this plan.`;
   if (!result.ok) text += '\nRun `tm plan` again for the stale schemas; fix the failures and re-run `tm apply` with the same plan to finish the rest.';
   return text + '\n';

@@ -55,7 +55,8 @@ export function tenantSetHash(tenants: PlanTenant[]): string {
 }
 
 export function planIntegrity(plan: Omit<Plan, 'integrity'> & { integrity?: string }): string {
-  const { integrity: _ignored, ...content } = plan;
+  // The signature (signature.ts) signs the integrity hash, so it is not part of it.
+  const { integrity: _ignored, signature: _signature, ...content } = plan;
   return sha256(canonicalJson(content));
 }
 

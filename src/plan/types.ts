@@ -142,4 +142,6 @@ export interface Plan {
   summary: PlanSummary;
   /** sha256 over everything above, canonical JSON: an edited plan no longer matches. */
   integrity: string;
+  /** With TM_PLAN_KEY set: `hmac-sha256:<hex>` of the integrity hash under that key (src/plan/signature.ts). Outside the integrity hash. */
+  signature?: string;
 }

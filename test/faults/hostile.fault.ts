@@ -192,6 +192,40 @@ const CASES: Case[] = [
     args: [...PLAN, '--parallelism', '1'],
     message: /^ {2}✗ main\/h_a: failed, rolled back: h_a: after its steps the schema is not what the plan expects .*; rolled back$/m,
   },
+  // Edited and resealed plans whose steps are not statements tm writes: refused before connecting (issue #20).
+  ...(
+    [
+      ['transaction control that commits part of the step', 'DELETE FROM "Note"; COMMIT; BEGIN', /3 statements in one step/],
+      ['COMMIT alone', 'COMMIT', /not a statement tm writes \(COMMIT\)/],
+      ["another schema's table", 'DROP TABLE h_victim.victim', /names "h_victim"\."victim", outside the tenant's schema/],
+      ['a superuser role', 'CREATE ROLE tm_evil SUPERUSER LOGIN', /not a statement tm writes \(CREATE ROLE TM_EVIL\)/],
+      ['a DO block', "DO $$ BEGIN EXECUTE 'DROP TABLE h_victim.victim'; END $$", /not a statement tm writes \(DO /],
+      ['COPY to a program', "COPY \"Note\" TO PROGRAM 'touch /tmp/tm-hostile'", /not a statement tm writes \(COPY "Note" TO\)/],
+      ['ALTER SYSTEM', "ALTER SYSTEM SET log_statement = 'none'", /not a statement tm writes \(ALTER SYSTEM SET\)/],
+      ['SET ROLE', 'SET ROLE postgres', /not a statement tm writes \(SET ROLE POSTGRES\)/],
+      ['a table moved to another schema', 'ALTER TABLE "Note" SET SCHEMA h_victim', /ALTER TABLE … SET SCHEMA is not an action tm writes/],
+      ['a view over another schema', 'CREATE VIEW "Leak" AS SELECT secret FROM h_victim.victim', /names "h_victim"\."victim"/],
+      ['a server file read into a column', "ALTER TABLE \"Note\" ALTER COLUMN \"title\" TYPE text USING pg_read_file('/etc/hostname')", /calls pg_read_file\(\)/],
+    ] as const
+  ).map(
+    ([what, sql, reason]): Case => ({
+      name: `plan: resealed with ${what}`,
+      plan: (p) => {
+        p.cohorts[0].steps[0].sql = sql;
+        return reseal(p);
+      },
+      args: PLAN,
+      message: new RegExp(`^Error: Refusing \\S+: it holds statements tm does not write[^]*cohort c1 step 1 \\(.*\\): ${reason.source}`, 'm'),
+      // Refused before anything starts: not even the header of a run.
+      notShown: ['Applying '],
+    }),
+  ),
+  {
+    name: 'plan: resealed with a database step that is not an extension',
+    plan: (p) => reseal({ ...p, databaseSteps: [{ database: 'main', steps: [{ action: 'create', object: 'extension "x"', sql: 'CREATE ROLE tm_evil SUPERUSER', transactional: true, hazards: [] }] }] }),
+    args: PLAN,
+    message: /database main step 1: not a statement tm runs for a database/,
+  },
   {
     name: 'plan: for another database (a name tenants.yaml does not have)',
     plan: (p) => reseal({ ...p, databases: ['staging'], cohorts: p.cohorts.map((c: any) => ({ ...c, tenants: c.tenants.map((t: any) => ({ ...t, database: 'staging' })) })) }),

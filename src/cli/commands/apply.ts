@@ -10,6 +10,8 @@ export class ApplyCommand extends TmCommand {
     details: `
       Checks the plan's integrity, takes the migration lock of each database, and applies each tenant in its own transaction. A tenant whose schema changed since the plan is skipped as stale. Re-running the same plan after a crash finishes what is left. Exits 0 only when every tenant of the plan ends at its planned state.
 
+      With TM_PLAN_KEY set in the environment, only plans \`tm plan\` signed with that key are applied. Every step must be a statement tm writes (an edited plan is refused before connecting).
+
       Hazard policy: a plan with DATA_LOSS steps is refused (exit 1, nothing applied) unless \`--allow-hazards DATA_LOSS\` is given or tenants.yaml has \`policy: { allowHazards: [DATA_LOSS] }\`. The hazards accepted, and by what, are printed before applying and are in the --json summary (\`acceptedHazards\`).
     `,
     examples: [
@@ -26,6 +28,7 @@ export class ApplyCommand extends TmCommand {
   lockWait = Option.String('--lock-wait', '10s', { description: 'How long to wait for another tm run on the same database' });
   lockRetries = Option.String('--lock-retries', '3', { description: 'Retries of a tenant after a lock timeout' });
   allowHazards = Option.Array('--allow-hazards', [], { description: 'Hazard types to accept, such as DATA_LOSS (repeatable or comma-separated)' });
+  includeRemoved = Option.Boolean('--include-removed', false, { description: 'Apply tenants of the plan that tenants.yaml no longer names too (by default they are skipped, with a warning)' });
   json = jsonOption();
 
   protected async run() {
@@ -42,9 +45,16 @@ export class ApplyCommand extends TmCommand {
     const { createApplyReporter } = await import('../../output/applyReporter.js');
     const { describeAcceptance, evaluateHazardPolicy, parseAllowHazards, refusalError } = await import('../../plan/policy.js');
 
+    const { planKey, verifyPlanSignature } = await import('../../plan/signature.js');
     const allowed = parseAllowHazards(this.allowHazards);
+    const env = loadEnvironment(this.projectDir);
     const plan = readPlan(this.plan);
+    // With TM_PLAN_KEY set, only plans signed with it (before anything else looks at the plan's contents).
+    verifyPlanSignature(plan, planKey(env), this.plan);
     const config = loadTenantsConfig(this.projectDir);
+    // Every step a statement tm writes, before anything is printed or connected (applyPlan checks again for in-process callers).
+    const { assertPlanSteps } = await import('../../plan/stepCheck.js');
+    assertPlanSteps(plan, config);
     // The hazard policy, before any connection: a refused plan touches nothing.
     const policy = evaluateHazardPolicy(plan, { flag: allowed, config: config.policy.allowHazards });
     if (policy.refused.length) {
@@ -57,7 +67,6 @@ export class ApplyCommand extends TmCommand {
       else this.context.stdout.write(describeAcceptance(acceptedHazards) + '\n');
     }
     const waves = rolloutWaves(config, this.waves);
-    const env = loadEnvironment(this.projectDir);
     const started = Date.now();
     const reporter = createApplyReporter(this.context.stdout, {
       json: this.json,
@@ -72,6 +81,7 @@ export class ApplyCommand extends TmCommand {
       maxFailures,
       waves,
       acceptedHazards,
+      includeRemoved: this.includeRemoved,
       onEvent: (event) => reporter.event(event),
     };
     const result = await applyPlan(plan, config, env, options);

@@ -65,7 +65,8 @@ export class PlanCommand extends TmCommand {
     this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: this.sql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
     if (planHasChanges(plan) || this.out) {
       const path = this.out ? resolve(this.projectDir, this.out) : defaultPlanPath(this.projectDir, plan);
-      writePlan(path, plan);
+      const { planKey, signPlan } = await import('../../plan/signature.js');
+      writePlan(path, signPlan(plan, planKey(project.env)));
       const shown = relative(process.cwd(), path) || path;
       this.context.stdout.write(`\nSaved the plan to ${shown}\nApply it with: tm apply ${shown}\n`);
       // Privileges tm apply will need, checked now as the same role (a warning: another role may apply it).
