@@ -75,7 +75,7 @@ export function splitStatements(script: string): string[] {
 }
 
 /** Where the quoted text starting at `start` ends (its closing quote; a doubled quote is part of the text), or the end of the script. */
-function closingQuote(script: string, start: number, backslashEscapes: boolean): number {
+export function closingQuote(script: string, start: number, backslashEscapes: boolean): number {
   const quote = script[start];
   let j = start + 1;
   for (; j < script.length; j++) {

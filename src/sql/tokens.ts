@@ -6,6 +6,8 @@
  * "…", $tag$…$tag$, -- and nested /* … *\/ comments.
  */
 
+import { closingQuote } from './split.js';
+
 export type TokenKind = 'word' | 'ident' | 'string' | 'number' | 'punct' | 'op';
 
 export interface Token {
@@ -47,11 +49,11 @@ export function tokenize(sql: string): Token[] {
     } else if (c === "'" || ((c === 'e' || c === 'E') && next === "'")) {
       const escapes = c !== "'";
       const start = escapes ? i + 1 : i;
-      const end = closing(sql, start, escapes);
+      const end = closingQuote(sql, start, escapes);
       out.push({ kind: 'string', value: sql.slice(i, end + 1) });
       i = end + 1;
     } else if (c === '"') {
-      const end = closing(sql, i, false);
+      const end = closingQuote(sql, i, false);
       out.push({ kind: 'ident', value: sql.slice(i + 1, end).replace(/""/g, '"') });
       i = end + 1;
     } else if (c === '$' && /^\$([A-Za-z_][A-Za-z0-9_]*)?\$/.test(sql.slice(i, i + 64))) {
@@ -84,26 +86,6 @@ export function tokenize(sql: string): Token[] {
     }
   }
   return out;
-}
-
-/** Where the quoted text starting at `start` ends (its closing quote; a doubled quote is part of the text), or the end. */
-function closing(sql: string, start: number, backslashEscapes: boolean): number {
-  const quote = sql[start];
-  let j = start + 1;
-  for (; j < sql.length; j++) {
-    if (backslashEscapes && sql[j] === '\\') {
-      j++;
-      continue;
-    }
-    if (sql[j] === quote) {
-      if (sql[j + 1] === quote) {
-        j++;
-        continue;
-      }
-      break;
-    }
-  }
-  return j;
 }
 
 /** A word or a quoted identifier: something that can name an object. */
