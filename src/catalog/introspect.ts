@@ -13,7 +13,7 @@ import * as Q from './queries.js';
 import type { CatalogPart } from './queries.js';
 import { quoteLiteral } from '../sql/quote.js';
 import { fingerprint } from './fingerprint.js';
-import { catalogLockedError, CATALOG_LOCK_TIMEOUT_MS, isLockTimeout } from './locks.js';
+import { catalogLockedError, CATALOG_LOCK_TIMEOUT_MS, concurrentCatalogChangeError, isConcurrentCatalogChange, isLockTimeout } from './locks.js';
 import { holdsQualifier, stripSchemaQualifier } from './qualifier.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
@@ -207,6 +207,7 @@ export async function introspectSnapshot(
   } catch (error) {
     for (const db of open) await db.query('ROLLBACK').catch(() => {});
     if (isLockTimeout(error)) throw await catalogLockedError(client, schemas, lockTimeoutMs);
+    if (isConcurrentCatalogChange(error)) throw concurrentCatalogChangeError(error as Error);
     throw error;
   }
 }

@@ -78,3 +78,25 @@ export async function catalogLockedError(db: Queryable, schemas: string[], timeo
     reason,
   );
 }
+
+/**
+ * An error PostgreSQL raises when an object it was printing went away under
+ * the read: the catalog functions (pg_get_indexdef, pg_get_expr, …) look
+ * objects up by OID outside the read's snapshot, so a table or index another
+ * session drops meanwhile (a concurrent tm apply or reset, a migration)
+ * fails the read with "cache lookup failed" or "could not open relation".
+ * Not a bug, and nothing was changed: the read can just run again.
+ */
+export function isConcurrentCatalogChange(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: string; message?: string };
+  if (code === '42P01' || code === '42704') return true; // undefined_table, undefined_object
+  return code === 'XX000' && /cache lookup failed|could not open relation with OID/.test(message ?? '');
+}
+
+export function concurrentCatalogChangeError(error: Error): TmError {
+  return new TmError(
+    `The catalog changed while tm read it: another session dropped or replaced a tenant object at that moment (${error.message}). Nothing was changed.`,
+    'Another tm apply, reset or migration is probably running: run the command again once it has finished.',
+  );
+}
+

@@ -162,7 +162,7 @@ export function expectSameDigest(actual: string[], expected: string[], what: str
 /** The run ended on its own (no signal), with no bug report. */
 export function expectClean(result: TmResult, what: string): void {
   expect(result.signal, `${what} was killed`).to.equal(null);
-  expect(result.stdout + result.stderr, `${what} printed a bug report`).to.not.contain('unexpected error (a bug in tm');
+  expect(result.stdout + result.stderr, `${what} printed a bug report:\n${result.stdout}\n${result.stderr}`).to.not.contain('unexpected error (a bug in tm');
   expect(result.stderr, `${what} printed a stack trace`).to.not.match(/\n\s+at [^\n]+:\d+:\d+\)?\n/);
 }
 
