@@ -149,10 +149,11 @@ export interface DiffOptions {
 /** Indexes on tables that exist before and after which the steps (re)create: built concurrently when asked. */
 export function indexesToBuild(from: SchemaModel, to: SchemaModel): { table: string; name: string }[] {
   const out: { table: string; name: string }[] = [];
+  const recreatedByTable = recreatedColumns(from, to);
   for (const table of kept(from.tables, to.tables)) {
     const a = from.tables[table].indexes;
     const b = to.tables[table].indexes;
-    const recreated = recreatedColumns(from, to, enumPredicate(from, to)).get(table);
+    const recreated = recreatedByTable.get(table);
     const renamed = renamedTo(tableRenames(from.tables[table], to.tables[table]));
     for (const name of keys(b)) if (!(a[name] && sameIndex(a[name], b[name]) && !usesAny(recreated, a[name])) && !renamed.has(name)) out.push({ table, name });
   }

@@ -31,16 +31,7 @@ export function splitStatements(script: string): string[] {
       continue;
     }
     if (c === '/' && next === '*') {
-      let depth = 0;
-      do {
-        if (script[i] === '/' && script[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (script[i] === '*' && script[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      } while (i < n && depth > 0);
+      i = blockCommentEnd(script, i);
       current += ' ';
       continue;
     }
@@ -72,6 +63,22 @@ export function splitStatements(script: string): string[] {
   }
   push();
   return out;
+}
+
+/** Just past the block comment starting at `start` (PostgreSQL's comments nest), or the end of the script. */
+export function blockCommentEnd(script: string, start: number): number {
+  let i = start;
+  let depth = 0;
+  do {
+    if (script[i] === '/' && script[i + 1] === '*') {
+      depth++;
+      i += 2;
+    } else if (script[i] === '*' && script[i + 1] === '/') {
+      depth--;
+      i += 2;
+    } else i++;
+  } while (i < script.length && depth > 0);
+  return i;
 }
 
 /** Where the quoted text starting at `start` ends (its closing quote; a doubled quote is part of the text), or the end of the script. */

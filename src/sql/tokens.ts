@@ -6,7 +6,7 @@
  * "…", $tag$…$tag$, -- and nested /* … *\/ comments.
  */
 
-import { closingQuote } from './split.js';
+import { blockCommentEnd, closingQuote } from './split.js';
 
 export type TokenKind = 'word' | 'ident' | 'string' | 'number' | 'punct' | 'op';
 
@@ -32,16 +32,7 @@ export function tokenize(sql: string): Token[] {
     } else if (c === '-' && next === '-') {
       while (i < n && sql[i] !== '\n') i++;
     } else if (c === '/' && next === '*') {
-      let depth = 0;
-      do {
-        if (sql[i] === '/' && sql[i + 1] === '*') {
-          depth++;
-          i += 2;
-        } else if (sql[i] === '*' && sql[i + 1] === '/') {
-          depth--;
-          i += 2;
-        } else i++;
-      } while (i < n && depth > 0);
+      i = blockCommentEnd(sql, i);
     } else if ((c === 'u' || c === 'U') && next === '&' && (sql[i + 2] === '"' || sql[i + 2] === "'")) {
       // U&"…" / U&'…' (Unicode escapes): the quoted text that follows is its own token; the marker tells the reader.
       out.push({ kind: 'op', value: 'U&' });
