@@ -187,6 +187,22 @@ export async function introspectSnapshot(
   second?: Queryable,
   lockTimeoutMs = CATALOG_LOCK_TIMEOUT_MS,
 ): Promise<Map<string, SchemaModel>> {
+  // An object dropped by another session in the middle of the read fails it (locks.ts): a new
+  // snapshot sees it gone, so the read runs again before tm gives up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await introspectOnce(client, schemas, second, lockTimeoutMs);
+    } catch (error) {
+      if (!isConcurrentCatalogChange(error)) throw error;
+      if (attempt === CONCURRENT_CHANGE_ATTEMPTS) throw concurrentCatalogChangeError(error as Error);
+    }
+  }
+}
+
+/** How many times a read is tried when the catalog changes under it. */
+const CONCURRENT_CHANGE_ATTEMPTS = 3;
+
+async function introspectOnce(client: Queryable, schemas: string[], second: Queryable | undefined, lockTimeoutMs: number): Promise<Map<string, SchemaModel>> {
   if (schemas.length === 0) return new Map();
   const open = [client];
   // A table another session holds ACCESS EXCLUSIVE would otherwise keep the read waiting as long as it lasts (locks.ts).
@@ -207,7 +223,6 @@ export async function introspectSnapshot(
   } catch (error) {
     for (const db of open) await db.query('ROLLBACK').catch(() => {});
     if (isLockTimeout(error)) throw await catalogLockedError(client, schemas, lockTimeoutMs);
-    if (isConcurrentCatalogChange(error)) throw concurrentCatalogChangeError(error as Error);
     throw error;
   }
 }
