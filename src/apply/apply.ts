@@ -30,12 +30,14 @@ import fastJsonPatch from 'fast-json-patch';
 import { ABSENT, fingerprint, shortFingerprint } from '../catalog/fingerprint.js';
 import { CATALOG_SEARCH_PATH, introspectSchemas, KnownStates } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
-import { globToRegExp, type TenantsConfig } from '../config/tenants.js';
-import type { Environment } from '../config/env.js';
-import { connect, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
+import type { TenantsConfig } from '../config/tenants.js';
+import type { ProjectEnvironment } from '../config/env.js';
+import { connect, isConnectionLost } from '../db/connect.js';
+import type { DatabaseTarget } from '../db/target.js';
 import { refuseReadOnly } from '../db/readOnly.js';
 import { TmError } from '../errors.js';
-import { tenantSchemas } from '../plan/planner.js';
+import { targetsOf } from '../fleet/databases.js';
+import { isConfiguredTenant, tenantSchemas } from '../fleet/tenants.js';
 import type { HazardAcceptance } from '../plan/policy.js';
 import type { Cohort, Plan, PlanTenant } from '../plan/types.js';
 import type { Step } from '../diff/step.js';
@@ -158,7 +160,7 @@ class Slots {
   }
 }
 
-export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environment, options: ApplyOptions): Promise<ApplyResult> {
+export async function applyPlan(plan: Plan, config: TenantsConfig, project: ProjectEnvironment, options: ApplyOptions): Promise<ApplyResult> {
   const emit = options.onEvent ?? (() => {});
   const result: ApplyResult = { applied: 0, alreadyApplied: 0, stale: 0, failed: 0, notAttempted: 0, databaseErrors: 0, notCovered: [], removed: [], ok: true };
   for (const name of plan.databases) {
@@ -168,7 +170,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
   }
   // Before any connection: every step is a statement tm writes (an edited plan can recompute its integrity hash).
   assertPlanSteps(plan, config);
-  const targets = config.databases.filter((d) => plan.databases.includes(d.name)).map((d) => databaseTarget(d, env));
+  const targets = targetsOf({ config, ...project }, plan.databases);
 
   // Every database's lock first: a plan over several databases starts only when it can run on all of them.
   const locks = await Promise.allSettled(targets.map((target) => lockDatabase(target, options.lockWaitMs)));
@@ -197,7 +199,7 @@ export async function applyPlan(plan: Plan, config: TenantsConfig, env: Environm
     const quick = new Set<string>();
     await Promise.all(
       targets.map(async (target, i) => {
-        if (!target.embedded && (await installStateCheck(lockClients[i], config.metadataSchema, states.get(target.config.name)!))) {
+        if (target.capabilities.quickPath && (await installStateCheck(lockClients[i], config.metadataSchema, states.get(target.config.name)!))) {
           quick.add(target.config.name);
         }
       }),
@@ -284,7 +286,7 @@ function removedTenants(plan: Plan, config: TenantsConfig): PlanTenant[] {
     c.tenants.filter((t) => {
       const database = config.databases.find((d) => d.name === t.database);
       if (!database) return false;
-      return !database.tenants.some((l) => l.schema === t.schema) && !database.discover.some((p) => globToRegExp(p).test(t.schema));
+      return !isConfiguredTenant(database, t.schema);
     }),
   );
 }
@@ -381,8 +383,8 @@ async function runJobs(
   if (jobs.length === 0) return;
   const database = target.config.name;
   const budget = options.maxFailures ?? 0;
-  // The embedded database is one session (session settings are shared): one worker.
-  const workers = target.embedded ? 1 : Math.max(1, Math.min(options.perDatabase ?? options.parallelism, options.parallelism, jobs.length));
+  // One session (the embedded database) takes one worker: session settings would be shared.
+  const workers = target.capabilities.concurrentSessions ? Math.max(1, Math.min(options.perDatabase ?? options.parallelism, options.parallelism, jobs.length)) : 1;
   let next = 0;
   let lost: unknown = null;
   await Promise.all(

@@ -17,11 +17,12 @@
  * counts as PostgreSQL counts it: the owner role or a member of it, or a
  * superuser (pg_has_role … 'USAGE').
  */
-import type { Environment } from '../config/env.js';
+import type { ProjectEnvironment } from '../config/env.js';
 import type { TenantsConfig } from '../config/tenants.js';
-import { connect, databaseTarget } from '../db/connect.js';
+import { connect } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
+import { targetsOf } from '../fleet/databases.js';
 import type { Plan } from '../plan/types.js';
 import { quoteIdent } from '../sql/quote.js';
 import { backupSchemaName } from './backup.js';
@@ -213,12 +214,13 @@ export async function checkApplyPrivileges(db: Queryable, plan: Plan, database: 
  * role the plan was made with, per database (a warning: the plan may be
  * applied by another role). One connection and one query per database.
  */
-export async function planPrivilegeWarnings(plan: Plan, config: TenantsConfig, env: Environment): Promise<string[]> {
+export async function planPrivilegeWarnings(plan: Plan, config: TenantsConfig, project: ProjectEnvironment): Promise<string[]> {
   const skipped = new Set((plan.notPlanned ?? []).map((n) => n.database));
-  const databases = config.databases.filter((d) => plan.databases.includes(d.name) && !skipped.has(d.name));
+  const targets = targetsOf({ config, ...project }, plan.databases).filter((t) => !skipped.has(t.config.name));
   const warnings = await Promise.all(
-    databases.map(async (database) => {
-      const client = await connect(databaseTarget(database, env), 'plan (privileges)');
+    targets.map(async (target) => {
+      const database = target.config;
+      const client = await connect(target, 'plan (privileges)');
       try {
         const { role, missing } = await missingPrivileges(client, plan, database.name, config.metadataSchema);
         if (missing.length === 0) return null;

@@ -100,7 +100,7 @@ export async function runKindPlan(run: KindRun): Promise<number> {
     total: plan.summary.toChange,
     header: `Applying ${plan.id}: ${plan.summary.toChange} schema(s) in ${plan.cohorts.length} cohort(s)`,
   });
-  const result = await applyPlan(plan, run.project.config, run.project.env, {
+  const result = await applyPlan(plan, run.project.config, run.project, {
     parallelism,
     lockWaitMs,
     lockRetries: 3,
@@ -111,10 +111,12 @@ export async function runKindPlan(run: KindRun): Promise<number> {
   reporter.finish(result, plan.id, (Date.now() - started) / 1000);
   // What was backed up, read back from each database's backups table.
   if (!plan.settings.skipBackup && plan.cohorts.some((c) => c.backups?.length)) {
-    const { connect, databaseTarget } = await import('../db/connect.js');
+    const { connect } = await import('../db/connect.js');
+    const { targetsOf } = await import('../fleet/databases.js');
     const lines: string[] = [];
-    for (const database of run.project.config.databases.filter((d) => plan.databases.includes(d.name))) {
-      const client = await connect(databaseTarget(database, run.project.env), 'backups');
+    for (const target of targetsOf(run.project, plan.databases)) {
+      const database = target.config;
+      const client = await connect(target, 'backups');
       try {
         for (const b of await listBackups(client, run.project.config.metadataSchema, { planIds: [plan.id] })) {
           lines.push(`  ${termName(`${database.name}/${b.tenantSchema}: ${backupObject(b)} → ${b.backupSchema}.${b.backupTable}`)} (${b.rows} row(s), ${formatBytes(b.bytes)})`);

@@ -8,15 +8,21 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
-import { PROJECT_DIR } from '../db/embedded.js';
 
 export type Environment = Record<string, string | undefined>;
+
+/**
+ * The project tm runs in: its folder (whose state/pglite/ holds the embedded
+ * databases, see src/db/target.ts) and its environment.
+ */
+export interface ProjectEnvironment {
+  projectDir: string;
+  env: Environment;
+}
 
 /** `.env` of projectDir (when present) merged under process.env. Never writes to process.env. */
 export function loadEnvironment(projectDir: string): Environment {
   const file = path.join(projectDir, '.env');
   const fromFile = existsSync(file) ? parseEnv(readFileSync(file, 'utf8')) : {};
-  // The project travels with its environment: a database whose variable is unset is the
-  // project's embedded database (src/db/embedded.ts).
-  return { ...fromFile, ...process.env, [PROJECT_DIR]: projectDir } as Environment;
+  return { ...fromFile, ...process.env };
 }

@@ -20,7 +20,6 @@ import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
 import { maskEmbeddedUrls } from './mask.js';
-import { embeddedAllowed, embeddedUrl, PROJECT_DIR } from '../db/embedded.js';
 import { backupSchemaName } from '../apply/backup.js';
 
 export interface TenantEntry {
@@ -124,15 +123,13 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
 
 /**
  * The connection string of a database, from the environment. The error names
- * the variable and the database, never a value. A variable that is not set at
- * all means the project's embedded database (src/db/embedded.ts); one set to
- * the empty string (a missing CI secret) is an error.
+ * the variable and the database, never a value. Whether a variable that is
+ * not set at all means the project's embedded database instead is decided
+ * before this is asked (src/db/target.ts); one set to the empty string (a
+ * missing CI secret) is an error.
  */
 export function resolveDatabaseUrl(db: DatabaseConfig, env: Environment): string {
   const url = env[db.urlEnv];
-  if (url === undefined && embeddedAllowed(env)) {
-    return embeddedUrl((env as Record<symbol, string>)[PROJECT_DIR], db.name, db.urlEnv);
-  }
   if (!url) {
     throw new TmError(
       `environment variable ${db.urlEnv} is not set${url === '' ? ': it is empty' : ''} (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
@@ -187,7 +184,7 @@ function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
  * What the JSON Schema cannot check: duplicates, and schemas that are not
  * tenants — PostgreSQL's own (pg_*, information_schema), tm's own (the
  * metadata schema and its backup schema, which rollback needs intact) and the
- * database's extension schema. Discovery leaves the same ones out (src/plan/planner.ts).
+ * database's extension schema. Discovery leaves the same ones out (src/fleet/tenants.ts).
  */
 function checkNames(config: TenantsConfig, at: (segments: Array<string | number>) => string): void {
   if (isSystemSchema(config.metadataSchema)) {

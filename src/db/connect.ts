@@ -3,22 +3,9 @@
  * tenants.yaml name and the environment variable, never the URL or password.
  */
 import pg from 'pg';
-import { resolveDatabaseUrl, type DatabaseConfig } from '../config/tenants.js';
-import type { Environment } from '../config/env.js';
 import { isTmError, TmError } from '../errors.js';
-import { ensureEmbedded, isEmbeddedUrl } from './embedded.js';
-
-export interface DatabaseTarget {
-  config: DatabaseConfig;
-  url: string;
-  /** tm's embedded PostgreSQL (one session shared by the process's connections: see embedded.ts). */
-  embedded?: boolean;
-}
-
-export function databaseTarget(config: DatabaseConfig, env: Environment): DatabaseTarget {
-  const url = resolveDatabaseUrl(config, env);
-  return isEmbeddedUrl(url) ? { config, url, embedded: true } : { config, url };
-}
+import { ensureEmbedded } from './embedded.js';
+import type { DatabaseTarget } from './target.js';
 
 export function connectionError(database: string, error: unknown): TmError {
   const e = error as NodeJS.ErrnoException & { code?: string };
@@ -50,10 +37,12 @@ export function connectionLostError(database: string, error: unknown, doing: str
 }
 
 export async function connect(target: DatabaseTarget, purpose: string): Promise<pg.Client> {
-  try {
-    await ensureEmbedded(target.url);
-  } catch (error) {
-    throw isTmError(error) ? error : connectionError(target.config.name, error);
+  if (target.kind === 'embedded') {
+    try {
+      await ensureEmbedded(target.url);
+    } catch (error) {
+      throw isTmError(error) ? error : connectionError(target.config.name, error);
+    }
   }
   let client: pg.Client;
   if (!/^([a-z][a-z0-9+.-]*:|\/)/i.test(target.url)) {

@@ -36,9 +36,6 @@ import path from 'node:path';
 import { TmError } from '../errors.js';
 import { lockDataDir, removeStaleSocketDirs } from './embeddedLock.js';
 
-/** tenants.yaml's project directory travels with the environment loadEnvironment returns. */
-export const PROJECT_DIR = Symbol.for('tm.projectDir');
-
 export interface EmbeddedSpec {
   projectDir: string;
   /** The tenants.yaml name of the database. */
@@ -54,13 +51,6 @@ export interface EmbeddedSpec {
 
 const specs = new Map<string, EmbeddedSpec>();
 const running = new Map<string, Promise<EmbeddedServer>>();
-
-/** Whether a database whose variable is unset may use the embedded database. */
-export function embeddedAllowed(env: Record<string | symbol, unknown>): boolean {
-  const setting = env.TM_EMBEDDED;
-  if (typeof setting === 'string' && /^(0|false|off|no)$/i.test(setting.trim())) return false;
-  return typeof env[PROJECT_DIR] === 'string';
-}
 
 /**
  * The connection string of the embedded database for a tenants.yaml database
@@ -84,10 +74,6 @@ export function embeddedUrl(projectDir: string, database: string, envName: strin
 
 export function embeddedSpec(url: string): EmbeddedSpec | undefined {
   return specs.get(url);
-}
-
-export function isEmbeddedUrl(url: string): boolean {
-  return specs.has(url);
 }
 
 /** Starts the embedded database behind `url` once per process; a no-op for any other URL. */

@@ -4,73 +4,33 @@
  * hand the models to buildPlan.
  */
 import type { SchemaModel } from '../catalog/model.js';
-import { discoverSchemas, introspectSnapshot } from '../catalog/introspect.js';
+import { introspectSnapshot } from '../catalog/introspect.js';
 import { CatalogLockedError } from '../catalog/locks.js';
-import type { Environment } from '../config/env.js';
-import { notTenantSchemas, type DatabaseConfig, type TenantsConfig } from '../config/tenants.js';
-import { connect, connectionLostError, databaseTarget, isConnectionLost, type DatabaseTarget } from '../db/connect.js';
+import { connect, connectionLostError, isConnectionLost } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
+import type { DatabaseTarget } from '../db/target.js';
 import { desiredState } from '../desired/index.js';
 import type { Step } from '../diff/step.js';
 import { TmError } from '../errors.js';
+import type { Fleet } from '../fleet/databases.js';
+import { selectFleet, type FleetSelection } from '../fleet/select.js';
 import type { LoadedSchema } from '../schema/load.js';
 import { buildPlan, type DatabaseState } from './build.js';
 import { hasCitus, refuseWhatCitusRejects } from './citus.js';
 import type { Plan, PlanKind } from './types.js';
 
-export interface PlanOptions {
-  /** Leave out a database that cannot be reached (listed in the plan as not planned) instead of failing. */
-  skipUnreachable?: boolean;
+/** skipUnreachable: a database that cannot be reached is listed in the plan as not planned. */
+export interface PlanOptions extends FleetSelection {
   /** Build indexes on existing tables concurrently, after each tenant's transaction. */
   concurrentIndexes?: boolean;
   kind: PlanKind;
   name: string;
-  /** Only these tenant schemas (all when empty). */
-  schemas: string[];
-  /** Only these databases by tenants.yaml name (all when empty). */
-  databases: string[];
   lockTimeoutMs: number;
 }
 
-export interface FleetContext {
-  config: TenantsConfig;
-  env: Environment;
+export interface FleetContext extends Fleet {
   /** May still be loading: catalogs are read meanwhile (see openProject). */
   schema: LoadedSchema | Promise<LoadedSchema>;
-}
-
-export function selectDatabases(config: TenantsConfig, names: string[]): DatabaseConfig[] {
-  for (const name of names) {
-    if (!config.databases.some((d) => d.name === name)) {
-      throw new TmError(`There is no database "${name}" in tenants.yaml.`, `Databases: ${config.databases.map((d) => d.name).join(', ')}.`);
-    }
-  }
-  return config.databases.filter((d) => names.length === 0 || names.includes(d.name));
-}
-
-/**
- * Listed tenants plus those discovery patterns find. Discovery leaves out what
- * is never a tenant (tm's own schemas, the extension schema, PostgreSQL's own
- * schemas, the desired-state scratch schemas); tenants.yaml refuses them listed.
- */
-export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
-  const listed = database.tenants.map((t) => t.schema);
-  const found = await discoverSchemas(db, database.discover, [...listed, ...notTenantSchemas(metadataSchema, database)]);
-  return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
-}
-
-/** Keeps the wanted schemas; a wanted schema that no database has is an error. */
-export function filterSchemas(perDatabase: { database: string; schemas: string[] }[], wanted: string[]): void {
-  if (wanted.length === 0) return;
-  const known = new Set(perDatabase.flatMap((d) => d.schemas));
-  const unknown = wanted.filter((s) => !known.has(s));
-  if (unknown.length) {
-    throw new TmError(
-      `Not a tenant in tenants.yaml (listed or discovered): ${unknown.join(', ')}.`,
-      'Add it to tenants.yaml (tenants: or discover:) first.',
-    );
-  }
-  for (const d of perDatabase) d.schemas = d.schemas.filter((s) => wanted.includes(s));
 }
 
 export interface IntrospectedDatabase {
@@ -85,43 +45,20 @@ export interface IntrospectedDatabase {
 /** One connection per database, all databases at once: tenants, their models, and the desired model. */
 export async function introspectFleet(
   context: FleetContext,
-  options: Pick<PlanOptions, 'schemas' | 'databases' | 'skipUnreachable'> & { lockTimeoutMs?: number },
+  options: FleetSelection & { lockTimeoutMs?: number },
   /** Receives the databases, and the tenants locked by another session, left out by skipUnreachable. */
   unreachable?: NonNullable<Plan['notPlanned']>,
 ): Promise<IntrospectedDatabase[]> {
-  const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
-  const opened = await Promise.allSettled(
-    targets.map(async (target) => {
-      const client = await connect(target, 'plan');
-      try {
-        await checkScratchPrivilege(client, target.config.name);
-        const schemas = await tenantSchemas(client, target.config, context.config.metadataSchema);
-        return { target, client, schemas };
-      } catch (error) {
-        await client.end().catch(() => {});
-        throw isConnectionLost(error) ? connectionLostError(target.config.name, error, 'planning') : error;
-      }
-    }),
-  );
-  const results = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
-  const failures = opened.flatMap((o, i) => (o.status === 'rejected' ? [{ target: targets[i], error: o.reason as Error }] : []));
-  if (failures.length && !options.skipUnreachable) {
-    await Promise.all(results.map((r) => r.client.end()));
-    throw failures[0].error;
-  }
-  unreachable?.push(
-    ...failures.map(({ target, error }) => ({
-      database: target.config.name,
-      reason: error.message,
-      tenants: target.config.tenants.map((t) => t.schema),
-    })),
-  );
+  const selected = await selectFleet(context, options, {
+    purpose: 'plan',
+    doing: 'planning',
+    check: (client, target) => checkScratchPrivilege(client, target.config.name),
+    unreachable,
+  });
   try {
-    const selection = results.map((r) => ({ database: r.target.config.name, schemas: r.schemas }));
-    filterSchemas(selection, options.schemas);
     return await Promise.all(
-      results.map(async (r, i) => {
-        let schemas = selection[i].schemas;
+      selected.map(async (r) => {
+        let schemas = r.schemas;
         try {
           // The desired state is worked out on a connection of its own, while the tenants are read.
           const [models, desired] = await Promise.all([
@@ -139,7 +76,7 @@ export async function introspectFleet(
       }),
     );
   } finally {
-    await Promise.all(results.map((r) => r.client.end().catch(() => {})));
+    await Promise.all(selected.map((r) => r.client.end().catch(() => {})));
   }
 }
 
@@ -185,8 +122,7 @@ async function readTenantsSkippingLocked(
 
 /** The tenants' models, read on two connections sharing one snapshot when there are enough tenants to gain from it. */
 async function readTenants(target: DatabaseTarget, client: Queryable, schemas: string[], lockTimeoutMs?: number): Promise<Map<string, SchemaModel>> {
-  // The embedded database is one session: a second connection could not share the snapshot.
-  if (schemas.length < 50 || target.embedded) return introspectSnapshot(client, schemas, undefined, lockTimeoutMs);
+  if (schemas.length < 50 || !target.capabilities.sharedSnapshotReads) return introspectSnapshot(client, schemas, undefined, lockTimeoutMs);
   const second = await connect(target, 'plan');
   try {
     return await introspectSnapshot(client, schemas, second, lockTimeoutMs);

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 import pg from 'pg';
 import type { DatabaseConfig } from '../../src/config/tenants.js';
-import { tenantSchemas } from '../../src/plan/planner.js';
+import { tenantSchemas } from '../../src/fleet/tenants.js';
 import { useFreshDatabase } from '../harness/database.js';
 
 describe('schemas that are not tenants', () => {

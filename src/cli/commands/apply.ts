@@ -84,7 +84,7 @@ export class ApplyCommand extends TmCommand {
       includeRemoved: this.includeRemoved,
       onEvent: (event) => reporter.event(event),
     };
-    const result = await applyPlan(plan, config, env, options);
+    const result = await applyPlan(plan, config, { projectDir: this.projectDir, env }, options);
     reporter.finish({ ...result, acceptedHazards } as typeof result, plan.id, (Date.now() - started) / 1000);
     return result.ok ? 0 : 1;
   }

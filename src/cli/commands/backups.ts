@@ -21,15 +21,15 @@ interface Listed {
 
 async function collect(projectDir: string, databases: string[], schemas: string[]): Promise<{ listed: Listed[]; project: ReturnType<typeof import('../context.js').openProject> }> {
   const { openProject } = await import('../context.js');
-  const { selectDatabases } = await import('../../plan/planner.js');
-  const { connect, databaseTarget } = await import('../../db/connect.js');
+  const { selectTargets } = await import('../../fleet/databases.js');
+  const { connect } = await import('../../db/connect.js');
   const { listBackups } = await import('../../apply/backup.js');
   const project = openProject(projectDir);
   const listed = await Promise.all(
-    selectDatabases(project.config, databases).map(async (database) => {
-      const client = await connect(databaseTarget(database, project.env), 'backups');
+    selectTargets(project, databases).map(async (target) => {
+      const client = await connect(target, 'backups');
       try {
-        return { database: database.name, rows: await listBackups(client, project.config.metadataSchema, schemas.length ? { tenants: schemas } : {}) };
+        return { database: target.config.name, rows: await listBackups(client, project.config.metadataSchema, schemas.length ? { tenants: schemas } : {}) };
       } finally {
         await client.end();
       }
@@ -66,12 +66,13 @@ interface OnlyCopy {
 
 /** The backups about to go that are the only copy of their data (their table or column no longer exists in the tenant). */
 async function onlyCopies(project: Awaited<ReturnType<typeof collect>>['project'], listed: Listed[]): Promise<OnlyCopy[]> {
-  const { connect, databaseTarget } = await import('../../db/connect.js');
+  const { connect } = await import('../../db/connect.js');
+  const { targetsOf } = await import('../../fleet/databases.js');
   const backup = await import('../../apply/backup.js');
   const found: OnlyCopy[] = [];
   for (const l of listed) {
-    const database = project.config.databases.find((d) => d.name === l.database)!;
-    const client = await connect(databaseTarget(database, project.env), 'backups prune');
+    const [target] = targetsOf(project, [l.database]);
+    const client = await connect(target, 'backups prune');
     try {
       for (const b of await backup.onlyCopies(client, l.rows)) found.push({ database: l.database, backup: b });
     } finally {
@@ -171,14 +172,16 @@ export class BackupsPruneCommand extends TmCommand {
       out.write('Cancelled: nothing was deleted.\n');
       return 1;
     }
-    const { connect, databaseTarget } = await import('../../db/connect.js');
+    const { connect } = await import('../../db/connect.js');
+    const { targetsOf } = await import('../../fleet/databases.js');
     const { acquireMigrationLock } = await import('../../apply/lock.js');
     const { pruneBackups, formatBytes } = await import('../../apply/backup.js');
     let count = 0;
     let bytes = 0;
     for (const l of old) {
-      const database = project.config.databases.find((d) => d.name === l.database)!;
-      const client = await connect(databaseTarget(database, project.env), 'backups prune');
+      const [target] = targetsOf(project, [l.database]);
+      const database = target.config;
+      const client = await connect(target, 'backups prune');
       try {
         // Not while a plan runs: a rollback may be restoring from one of them.
         await acquireMigrationLock(client, database.name, lockWaitMs);

@@ -121,8 +121,10 @@ export class InitCommand extends TmCommand {
   /** The candidate schemas of the database in the variable; a database that cannot be reached is reported, not fatal. */
   private async lookAtDatabase(envName: string, url: string): Promise<FoundSchema[]> {
     const { connect } = await import('../../db/connect.js');
+    const { databaseTarget } = await import('../../db/target.js');
     const { candidateSchemas } = await import('../../init/init.js');
-    const target = { config: { name: 'main', urlEnv: envName, tenants: [], discover: [], extensionSchema: 'public' }, url };
+    const database = { name: 'main', urlEnv: envName, tenants: [], discover: [], extensionSchema: 'public' };
+    const target = databaseTarget(database, { projectDir: this.projectDir, env: { [envName]: url } });
     try {
       const client = await connect(target, 'init');
       try {

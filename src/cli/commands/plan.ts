@@ -72,7 +72,7 @@ export class PlanCommand extends TmCommand {
       // Privileges tm apply will need, checked now as the same role (a warning: another role may apply it).
       const { planPrivilegeWarnings } = await import('../../apply/privileges.js');
       const { termLines } = await import('../../output/terminal.js');
-      for (const warning of await planPrivilegeWarnings(plan, project.config, project.env)) this.context.stderr.write(termLines(warning) + '\n');
+      for (const warning of await planPrivilegeWarnings(plan, project.config, project)) this.context.stderr.write(termLines(warning) + '\n');
       const { GATED_HAZARDS } = await import('../../plan/policy.js');
       const gated = plan.summary.hazards.filter((h) => GATED_HAZARDS.includes(h));
       if (gated.length) {

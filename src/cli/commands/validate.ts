@@ -30,7 +30,7 @@ export class ValidateCommand extends TmCommand {
     const { loadPrismaSchema } = await import('../../schema/load.js');
     const { loadTenantsConfig, maskUrl } = await import('../../config/tenants.js');
     const { loadEnvironment } = await import('../../config/env.js');
-    const { embeddedAllowed } = await import('../../db/embedded.js');
+    const { usesEmbedded } = await import('../../db/target.js');
     const { writeSchemaWarnings } = await import('../context.js');
 
     const schema = await loadPrismaSchema(this.projectDir);
@@ -56,7 +56,7 @@ export class ValidateCommand extends TmCommand {
       row(db.name, `url env(${db.urlEnv}) ${url ? `= ${maskUrl(url)}` : '(not set)'}`);
       if (!url) {
         warnings.push(
-          url === undefined && embeddedAllowed(env)
+          usesEmbedded(db, env)
             ? `Warning: ${db.urlEnv} is not set (database "${db.name}"); plan and apply will use tm's embedded PostgreSQL in state/pglite/${db.name}/.`
             : `Warning: ${db.urlEnv} is not set (database "${db.name}"); validate does not need it, plan and apply will.`,
         );

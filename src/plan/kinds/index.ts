@@ -11,10 +11,13 @@ import { ABSENT } from '../../catalog/fingerprint.js';
 import { introspectSnapshot } from '../../catalog/introspect.js';
 import { emptySchemaModel, type SchemaModel } from '../../catalog/model.js';
 import { latestMigrationName } from '../../apply/history.js';
-import { connect, databaseTarget, type DatabaseTarget } from '../../db/connect.js';
+import { connect } from '../../db/connect.js';
+import type { DatabaseTarget } from '../../db/target.js';
 import type { HazardType } from '../../diff/step.js';
+import { selectTargets } from '../../fleet/databases.js';
+import { selectFleet } from '../../fleet/select.js';
 import { buildPlan, planIntegrity, tenantSetHash } from '../build.js';
-import { filterSchemas, planFleet, selectDatabases, tenantSchemas, type FleetContext } from '../planner.js';
+import { planFleet, type FleetContext } from '../planner.js';
 import type { Plan } from '../types.js';
 
 export const MIGRATION_NAME = /^[A-Za-z0-9_]{1,64}$/;
@@ -50,7 +53,7 @@ export async function planFromPrisma(context: FleetContext, kind: 'migrate' | 's
 
 /** The name a sync records: the latest migration applied to the selected tenants (any tenant when none of them has one), else `sync`. */
 export async function syncName(context: FleetContext, options: Pick<KindPlanOptions, 'schemas' | 'databases'>): Promise<string> {
-  const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
+  const targets = selectTargets(context, options.databases);
   const latest = await Promise.all(
     targets.map(async (target) => {
       const client = await connect(target, 'sync (history)');
@@ -73,18 +76,11 @@ export interface IntrospectedTenants {
 
 /** The selected tenants and their models, without working out a desired state (reset and rollback need none). */
 export async function introspectTenants(context: FleetContext, options: Pick<KindPlanOptions, 'schemas' | 'databases'>): Promise<IntrospectedTenants[]> {
-  const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
-  const clients = await Promise.all(targets.map((target) => connect(target, 'plan')));
+  const selected = await selectFleet(context, options, { purpose: 'plan', doing: 'planning' });
   try {
-    const selection = await Promise.all(
-      targets.map(async (target, i) => ({ database: target.config.name, schemas: await tenantSchemas(clients[i], target.config, context.config.metadataSchema) })),
-    );
-    filterSchemas(selection, options.schemas);
-    return await Promise.all(
-      targets.map(async (target, i) => ({ target, schemas: selection[i].schemas, models: await introspectSnapshot(clients[i], selection[i].schemas) })),
-    );
+    return await Promise.all(selected.map(async (d) => ({ target: d.target, schemas: d.schemas, models: await introspectSnapshot(d.client, d.schemas) })));
   } finally {
-    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+    await Promise.all(selected.map((d) => d.client.end().catch(() => {})));
   }
 }
 

@@ -21,13 +21,14 @@ import { introspectSnapshot } from '../../catalog/introspect.js';
 import { emptySchemaModel, type SchemaModel } from '../../catalog/model.js';
 import { backupSchemaName, listBackups, restoreColumnSql, restoreTableSql, type BackupRow } from '../../apply/backup.js';
 import { tenantHistory, type AppliedPlan } from '../../apply/history.js';
-import { connect, databaseTarget } from '../../db/connect.js';
+import { connect } from '../../db/connect.js';
 import { diffSchemas } from '../../diff/diff.js';
 import type { Hazard, Step } from '../../diff/step.js';
 import { TmError } from '../../errors.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { buildPlan } from '../build.js';
-import { selectDatabases, tenantSchemas, type FleetContext } from '../planner.js';
+import { selectFleet } from '../../fleet/select.js';
+import type { FleetContext } from '../planner.js';
 import type { BackupTarget, HistoryRef, Plan, RollbackInfo } from '../types.js';
 import { backupTargets, rowKey } from './backupTargets.js';
 import { reseal, schemaSource } from './index.js';
@@ -65,16 +66,9 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
   const { schema } = options;
 
   // The database the schema is a tenant of.
-  const targets = selectDatabases(context.config, options.databases).map((d) => databaseTarget(d, context.env));
-  const holders = [];
-  for (const target of targets) {
-    const client = await connect(target, 'rollback (plan)');
-    try {
-      if ((await tenantSchemas(client, target.config, metadataSchema)).includes(schema)) holders.push(target);
-    } finally {
-      await client.end();
-    }
-  }
+  const selected = await selectFleet(context, { databases: options.databases, schemas: [] }, { purpose: 'rollback (plan)', doing: 'planning' });
+  await Promise.all(selected.map((d) => d.client.end()));
+  const holders = selected.filter((d) => d.schemas.includes(schema)).map((d) => d.target);
   if (holders.length === 0) {
     throw new TmError(`Not a tenant in tenants.yaml (listed or discovered): ${schema}.`, 'Give the --schema of a tenant tm manages.');
   }
