@@ -1,9 +1,9 @@
 /**
- * The desired model: run Prisma's SQL inside a transaction in a scratch
- * schema, introspect it with the very code that introspects tenants, then
- * roll back. Nothing persists, and desired and actual states are normalised
- * by the same PostgreSQL, so they compare equal exactly when a tenant is what
- * Prisma would have created.
+ * The desired model: run the sources' SQL (source.ts; Prisma's first) inside
+ * a transaction in a scratch schema, introspect it with the very code that
+ * introspects tenants, then roll back. Nothing persists, and desired and
+ * actual states are normalised by the same PostgreSQL, so they compare equal
+ * exactly when a tenant is what the sources would have created.
  *
  * Extensions the datasource lists are not Prisma's to create in the scratch
  * schema: the statements tm plans for the database (extensions.ts) run first,
@@ -18,30 +18,23 @@ import type { Step } from '../diff/step.js';
 import { isReadOnlyError } from '../db/readOnly.js';
 import { TmError } from '../errors.js';
 import { quoteIdent } from '../sql/quote.js';
-import { splitStatements } from '../sql/split.js';
-import { extensionSearchPath, extensionSteps, takeExtensions } from './extensions.js';
+import { extensionSearchPath, extensionSteps } from './extensions.js';
+import type { DesiredSource, SourceSql } from './source.js';
 
-/** What Prisma renders for an empty schema: types, tables, indexes, constraints, sequences, comments (its extensions are taken out first). */
-const EXPECTED = /^(CREATE\s+(TABLE|TYPE|(UNIQUE\s+)?INDEX|SEQUENCE)|ALTER\s+(TABLE|TYPE|SEQUENCE)|COMMENT\s+ON)\b/i;
+/** A source's statements, as it rendered them. */
+export interface RenderedSource {
+  source: DesiredSource;
+  sql: SourceSql;
+}
 
-/**
- * Prisma's SQL, one statement at a time, each one of the kinds Prisma
- * renders. Prisma does not escape a double quote in a name (@map, @@map,
- * map:) nor a single quote in an enum value, so such a schema could end the
- * scratch transaction (COMMIT) and run anything after it: each statement is
- * checked here and sent over the extended protocol, where the server refuses
- * a string that holds more than one statement.
- */
-function checked(statements: string[]): string[] {
-  const unexpected = statements.find((s) => !EXPECTED.test(s));
-  if (unexpected) {
+/** Every statement of every source is one its source may hand over (source.ts `allowed`), before any runs. */
+function checkAllowed(rendered: RenderedSource[]): void {
+  for (const { source, sql } of rendered) {
+    const unexpected = sql.statements.find((s) => !source.allowed.test(s));
+    if (!unexpected) continue;
     const shown = unexpected.replace(/\s+/g, ' ').slice(0, 80);
-    throw new TmError(
-      `The SQL Prisma renders for this schema has a statement tm will not run: "${shown}${unexpected.length > 80 ? '…' : ''}"`,
-      'Look for a quote that ends Prisma\'s quoting early: in a name (@map, @@map, map:), an enum value or a dbgenerated() default.',
-    );
+    throw new TmError(`The SQL ${source.author} has a statement tm will not run: "${shown}${unexpected.length > 80 ? '…' : ''}"`, source.refusedHint);
   }
-  return statements;
 }
 
 export interface Materialized {
@@ -108,9 +101,10 @@ function lockTableFull(statements: string[], budget: LockBudget): TmError {
   );
 }
 
-export async function materializeDesired(client: pg.ClientBase, createSql: string, extensionSchema: string): Promise<Materialized> {
-  const { extensions, rest } = takeExtensions(splitStatements(createSql));
-  const statements = checked(rest);
+export async function materializeDesired(client: pg.ClientBase, rendered: RenderedSource[], extensionSchema: string): Promise<Materialized> {
+  checkAllowed(rendered);
+  const extensions = rendered.flatMap((r) => r.sql.extensions);
+  const statements = rendered.flatMap((r) => r.sql.statements);
   const scratch = `tm_desired_${randomBytes(6).toString('hex')}`;
   await beginScratch(client);
   try {
@@ -127,15 +121,14 @@ export async function materializeDesired(client: pg.ClientBase, createSql: strin
     const path = [scratch, ...extensionSearchPath(extensions, extensionSchema)];
     await client.query(`SET LOCAL search_path TO ${path.map(quoteIdent).join(', ')}`);
     const budget = await lockBudget(client);
-    try {
-      for (const statement of statements) await client.query({ text: statement, queryMode: 'extended' } as pg.QueryConfig);
-    } catch (error) {
-      if (error instanceof TmError) throw error;
-      if ((error as { code?: string }).code === OUT_OF_MEMORY && /shared memory/i.test((error as Error).message)) throw lockTableFull(statements, budget);
-      throw new TmError(
-        `The SQL Prisma renders for this schema failed on the server: ${(error as Error).message}`,
-        `This usually means the schema needs an extension or a PostgreSQL version the server lacks. Extensions are looked up in ${path.slice(1).map((s) => `"${s}"`).join(', ')} (tenants.yaml's extensionSchema, default public); list the ones tm should create in the datasource (extensions = [...], preview feature postgresqlExtensions).`,
-      );
+    for (const { source, sql } of rendered) {
+      try {
+        for (const statement of sql.statements) await client.query({ text: statement, queryMode: 'extended' } as pg.QueryConfig);
+      } catch (error) {
+        if (error instanceof TmError) throw error;
+        if ((error as { code?: string }).code === OUT_OF_MEMORY && /shared memory/i.test((error as Error).message)) throw lockTableFull(statements, budget);
+        throw new TmError(`The SQL ${source.author} failed on the server: ${(error as Error).message}`, source.failedHint(path.slice(1)));
+      }
     }
     const models = await introspectSchemas(client, [scratch]);
     return { model: models.get(scratch)!, databaseSteps };
