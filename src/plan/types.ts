@@ -8,7 +8,10 @@ import type { HazardType, Step } from '../diff/step.js';
 
 export const PLAN_FORMAT_VERSION = 1;
 
-export type PlanKind = 'migrate' | 'sync' | 'rollback' | 'reset';
+/** The kinds of plan (each made by its planner in kinds/index.ts KIND_PLANNERS). */
+export const PLAN_KINDS = ['migrate', 'sync', 'rollback', 'reset'] as const;
+
+export type PlanKind = (typeof PLAN_KINDS)[number];
 
 /** A tenant schema on one of tenants.yaml's databases (by name, never by URL). */
 export interface PlanTenant {

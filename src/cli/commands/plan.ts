@@ -1,6 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { relative, resolve } from 'node:path';
 import { TmError } from '../../errors.js';
+import { PLAN_KINDS, type PlanKind } from '../../plan/types.js';
 import { TmCommand } from '../base.js';
 import { databasesOption, detailedExitCode, detailedExitCodeOption, parseDuration, schemasOption } from '../options.js';
 
@@ -22,7 +23,7 @@ export class PlanCommand extends TmCommand {
 
   out = Option.String('-o,--out', { description: 'Where to write the plan file' });
   name = Option.String('--name', { description: 'Name of the plan (letters, digits, _; default changes); with --kind rollback, the migration to roll back' });
-  kind = Option.String('--kind', 'migrate', { description: 'migrate | sync | rollback | reset (what tm migrate, sync, rollback and reset would run)' });
+  kind = Option.String('--kind', 'migrate', { description: `${PLAN_KINDS.join(' | ')} (what tm ${sayList(PLAN_KINDS, 'and')} would run)` });
   skipBackup = Option.Boolean('--skip-backup', false, { description: 'Take no backups before destructive steps (recorded in the plan)' });
   schemaOnly = Option.Boolean('--schema-only', false, { description: 'With --kind rollback: do not put data back' });
   schemas = schemasOption();
@@ -37,28 +38,25 @@ export class PlanCommand extends TmCommand {
 
   protected async run() {
     if (this.name !== undefined && !PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`, 'For example: --name add_orders.');
-    if (!['migrate', 'sync', 'rollback', 'reset'].includes(this.kind)) throw new TmError(`--kind takes migrate, sync, rollback or reset, not "${this.kind}".`);
+    if (!(PLAN_KINDS as readonly string[]).includes(this.kind)) throw new TmError(`--kind takes ${sayList(PLAN_KINDS, 'or')}, not "${this.kind}".`);
     const lockTimeoutMs = parseDuration(this.lockTimeout, '--lock-timeout');
     const { openProject } = await import('../context.js');
-    const kinds = await import('../../plan/kinds/index.js');
+    const { KIND_PLANNERS } = await import('../../plan/kinds/index.js');
     const { defaultPlanPath, writePlan } = await import('../../plan/file.js');
     const { renderPlanText } = await import('../../output/planText.js');
     const { planHasChanges } = await import('../../plan/build.js');
 
     const project = openProject(this.projectDir, this.context.stderr);
-    const selection = { schemas: this.schemas, databases: this.databases, lockTimeoutMs, skipBackup: this.skipBackup };
-    let plan;
-    if (this.kind === 'rollback') {
-      if (this.name === undefined || this.schemas.length !== 1) throw new TmError('--kind rollback takes the migration as --name and exactly one --schema.', '`tm status` shows the last migration of each schema; for example: tm plan --kind rollback --name add_orders --schema tenant_acme.');
-      const { planRollback } = await import('../../plan/kinds/rollback.js');
-      plan = await planRollback(project, { ...selection, name: this.name, schema: this.schemas[0], schemaOnly: this.schemaOnly });
-    } else if (this.kind === 'reset') {
-      plan = await kinds.planReset(project, selection);
-    } else {
-      const kind = this.kind as 'migrate' | 'sync';
-      const name = this.name ?? (kind === 'sync' ? await kinds.syncName(project, selection) : 'changes');
-      plan = await kinds.planFromPrisma(project, kind, name, { ...selection, skipUnreachable: this.skipUnreachable, concurrentIndexes: this.concurrentIndexes });
-    }
+    const plan = await KIND_PLANNERS[this.kind as PlanKind](project, {
+      name: this.name,
+      schemas: this.schemas,
+      databases: this.databases,
+      lockTimeoutMs,
+      skipBackup: this.skipBackup,
+      skipUnreachable: this.skipUnreachable,
+      concurrentIndexes: this.concurrentIndexes,
+      schemaOnly: this.schemaOnly,
+    });
     const { renderKindDetails } = await import('../../plan/kinds/describe.js');
     const { backupSchemaName } = await import('../../apply/backup.js');
     const { paintPlanText, styleFor } = await import('../../output/style.js');
@@ -81,4 +79,9 @@ export class PlanCommand extends TmCommand {
     }
     return this.detailed ? detailedExitCode(planHasChanges(plan), plan.summary.hazards.length > 0) : 0;
   }
+}
+
+/** `a, b, c and d`. */
+function sayList(items: readonly string[], conjunction: 'and' | 'or'): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} ${conjunction} ${items[items.length - 1]}`;
 }

@@ -1,9 +1,7 @@
 import { Command, Option } from 'clipanion';
-import { relative, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { TmError } from '../../errors.js';
 import { TmCommand } from '../base.js';
-
-export const SHOW_FORMATS = ['text', 'markdown', 'json'] as const;
 
 export class ShowCommand extends TmCommand {
   static override paths = [['show']];
@@ -28,35 +26,24 @@ export class ShowCommand extends TmCommand {
 
   protected async run() {
     const format = this.format.toLowerCase() === 'md' ? 'markdown' : this.format.toLowerCase();
-    if (!(SHOW_FORMATS as readonly string[]).includes(format)) {
-      throw new TmError(`--format takes ${SHOW_FORMATS.join(', ')}, not "${this.format}".`);
+    const { PLAN_FORMATS, isPlanFormat } = await import('../../output/planFormats.js');
+    if (!isPlanFormat(format)) {
+      throw new TmError(`--format takes ${Object.keys(PLAN_FORMATS).join(', ')}, not "${this.format}".`);
     }
     const { readPlan } = await import('../../plan/file.js');
+    const { styleFor } = await import('../../output/style.js');
+    const { existsSync } = await import('node:fs');
+    const { DEFAULT_METADATA_SCHEMA, loadTenantsConfig } = await import('../../config/tenants.js');
     const path = resolve(this.projectDir, this.plan);
     const plan = readPlan(path);
-    let text: string;
-    if (format === 'json') {
-      const { renderPlanJson } = await import('../../output/planJson.js');
-      text = renderPlanJson(plan);
-    } else if (format === 'markdown') {
-      const { renderPlanMarkdown } = await import('../../output/planMarkdown.js');
-      text = renderPlanMarkdown(plan, { planPath: relative(this.projectDir, path) || path, sql: this.sql });
-    } else {
-      // Exactly what `tm plan` printed: the plan, then what its kind adds (backups, rollback details).
-      const { renderShowText } = await import('../../output/showText.js');
-      text = renderShowText(plan, { sql: this.sql, metadataSchema: await this.metadataSchema() });
-      const { paintPlanText, styleFor } = await import('../../output/style.js');
-      text = paintPlanText(text, styleFor(this.context.stdout as { isTTY?: boolean }));
-    }
+    const text = PLAN_FORMATS[format](plan, {
+      sql: this.sql,
+      planPath: relative(this.projectDir, path) || path,
+      style: styleFor(this.context.stdout as { isTTY?: boolean }),
+      // tenants.yaml's metadataSchema, or the default when there is no tenants.yaml here.
+      metadataSchema: () => (existsSync(join(this.projectDir, 'tenants.yaml')) ? loadTenantsConfig(this.projectDir).metadataSchema : DEFAULT_METADATA_SCHEMA),
+    });
     await new Promise<void>((done, fail) => this.context.stdout.write(text, (error) => (error ? fail(error) : done())));
     return 0;
-  }
-
-  /** tenants.yaml's metadataSchema (where the backups live), or the default when there is no tenants.yaml here. */
-  private async metadataSchema(): Promise<string> {
-    const { existsSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { DEFAULT_METADATA_SCHEMA, loadTenantsConfig } = await import('../../config/tenants.js');
-    return existsSync(join(this.projectDir, 'tenants.yaml')) ? loadTenantsConfig(this.projectDir).metadataSchema : DEFAULT_METADATA_SCHEMA;
   }
 }

@@ -13,12 +13,14 @@ import { emptySchemaModel, type SchemaModel } from '../../catalog/model.js';
 import { latestMigrationName } from '../../apply/history.js';
 import { connect } from '../../db/connect.js';
 import type { DatabaseTarget } from '../../db/target.js';
-import type { HazardType } from '../../diff/step.js';
 import { selectTargets } from '../../fleet/databases.js';
 import { selectFleet } from '../../fleet/select.js';
-import { buildPlan, planIntegrity, tenantSetHash } from '../build.js';
+import { TmError } from '../../errors.js';
+import { buildPlan } from '../build.js';
 import { planFleet, type FleetContext } from '../planner.js';
-import type { Plan } from '../types.js';
+import type { Plan, PlanKind } from '../types.js';
+import { planRollback } from './rollback.js';
+import { schemaSource, withSelection } from './seal.js';
 
 export const MIGRATION_NAME = /^[A-Za-z0-9_]{1,64}$/;
 
@@ -32,17 +34,6 @@ export interface KindPlanOptions {
   databases: string[];
   lockTimeoutMs: number;
   skipBackup: boolean;
-}
-
-export async function schemaSource(context: FleetContext): Promise<Plan['schema']> {
-  const schema = await context.schema;
-  return { folder: schema.folder, files: schema.files.map((f) => f.path), hash: schema.hash, text: schema.mergedText };
-}
-
-/** Records the selection a plan was made with; recomputes its integrity. */
-function withSelection(plan: Plan, options: KindPlanOptions): Plan {
-  const scope = options.schemas.length || options.databases.length ? { scope: { schemas: options.schemas, databases: options.databases } } : {};
-  return reseal({ ...plan, settings: { ...plan.settings, skipBackup: options.skipBackup }, ...scope });
 }
 
 /** `migrate` and `sync`: every selected tenant (those not created yet included) to what the Prisma folder describes. */
@@ -105,19 +96,33 @@ export async function planReset(context: FleetContext, options: KindPlanOptions)
   return withSelection({ ...plan, unchanged: [...plan.unchanged, ...absent] }, options);
 }
 
-/** Recomputes what is derived from cohorts and unchanged tenants (tenant set, summary, integrity) after a kind changed them. */
-export function reseal(plan: Plan): Plan {
-  const { integrity: _old, ...content } = plan;
-  const all = [...plan.cohorts.flatMap((c) => c.tenants), ...plan.unchanged];
-  const hazards = new Set<HazardType>(plan.cohorts.flatMap((c) => c.steps.flatMap((s) => s.hazards.map((h) => h.type))));
-  content.tenantSetHash = tenantSetHash(all);
-  content.summary = {
-    ...plan.summary,
-    tenants: all.length,
-    toChange: plan.cohorts.reduce((n, c) => n + c.tenants.length, 0),
-    toCreate: plan.cohorts.filter((c) => c.createsSchema).reduce((n, c) => n + c.tenants.length, 0),
-    unchanged: plan.unchanged.length,
-    hazards: [...hazards].sort(),
-  };
-  return { ...content, integrity: planIntegrity(content) };
+/** What `tm plan --kind <kind>` is asked for. */
+export interface PlanRequest extends KindPlanOptions {
+  /** --name: the plan's name (a default per kind when not given); with rollback, the migration to roll back. */
+  name?: string;
+  skipUnreachable: boolean;
+  concurrentIndexes: boolean;
+  /** Rollback only: put no data back. */
+  schemaOnly: boolean;
+}
+
+/** How a plan of each kind is made (every kind of plan/types.ts PLAN_KINDS has one): `tm plan --kind` dispatches here. */
+export const KIND_PLANNERS: Record<PlanKind, (context: FleetContext, request: PlanRequest) => Promise<Plan>> = {
+  migrate: (context, request) => planFromPrisma(context, 'migrate', request.name ?? 'changes', prismaOptions(request)),
+  sync: async (context, request) => planFromPrisma(context, 'sync', request.name ?? (await syncName(context, request)), prismaOptions(request)),
+  rollback: (context, request) => {
+    if (request.name === undefined || request.schemas.length !== 1) {
+      throw new TmError(
+        '--kind rollback takes the migration as --name and exactly one --schema.',
+        '`tm status` shows the last migration of each schema; for example: tm plan --kind rollback --name add_orders --schema tenant_acme.',
+      );
+    }
+    return planRollback(context, { ...request, name: request.name, schema: request.schemas[0] });
+  },
+  reset: (context, request) => planReset(context, request),
+};
+
+function prismaOptions(request: PlanRequest): Parameters<typeof planFromPrisma>[3] {
+  const { schemas, databases, lockTimeoutMs, skipBackup, skipUnreachable, concurrentIndexes } = request;
+  return { schemas, databases, lockTimeoutMs, skipBackup, skipUnreachable, concurrentIndexes };
 }

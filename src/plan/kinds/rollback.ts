@@ -31,7 +31,7 @@ import { selectFleet } from '../../fleet/select.js';
 import type { FleetContext } from '../planner.js';
 import type { BackupTarget, HistoryRef, Plan, RollbackInfo } from '../types.js';
 import { backupTargets, rowKey } from './backupTargets.js';
-import { reseal, schemaSource } from './index.js';
+import { reseal, schemaSource } from './seal.js';
 
 const q = quoteIdent;
 
