@@ -18,7 +18,6 @@ import { schemaValidator } from './jsonSchema.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { HazardType } from '../diff/step.js';
 import { TmError } from '../errors.js';
-import type { Environment } from './env.js';
 import { maskEmbeddedUrls } from './mask.js';
 import { backupSchemaName } from '../apply/backup.js';
 
@@ -119,24 +118,6 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
   const config = toConfig(absolute, data as TenantsYaml);
   checkNames(config, (segments) => at(nodeAt(doc, segments).offset));
   return config;
-}
-
-/**
- * The connection string of a database, from the environment. The error names
- * the variable and the database, never a value. Whether a variable that is
- * not set at all means the project's embedded database instead is decided
- * before this is asked (src/db/target.ts); one set to the empty string (a
- * missing CI secret) is an error.
- */
-export function resolveDatabaseUrl(db: DatabaseConfig, env: Environment): string {
-  const url = env[db.urlEnv];
-  if (!url) {
-    throw new TmError(
-      `environment variable ${db.urlEnv} is not set${url === '' ? ': it is empty' : ''} (database "${db.name}" has url: env(${db.urlEnv}) in tenants.yaml)`,
-      `Set ${db.urlEnv} to the database's connection string, in the environment or in .env${url === '' ? ' (or unset it to use tm\'s embedded PostgreSQL)' : ''}.`,
-    );
-  }
-  return url;
 }
 
 /** The URL with any password replaced by ***, for display (src/config/mask.ts). */

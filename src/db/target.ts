@@ -8,10 +8,11 @@
  * A database whose variable is not set at all is the project's embedded
  * database (PGlite in state/pglite/<database>/, see embedded.ts), unless
  * TM_EMBEDDED turns that off; a variable set to the empty string (a missing CI
- * secret) stays an error (config/tenants.ts resolveDatabaseUrl).
+ * secret) stays an error.
  */
 import type { Environment, ProjectEnvironment } from '../config/env.js';
-import { resolveDatabaseUrl, type DatabaseConfig } from '../config/tenants.js';
+import type { DatabaseConfig } from '../config/tenants.js';
+import { TmError } from '../errors.js';
 import { embeddedUrl } from './embedded.js';
 
 export interface DatabaseCapabilities {
@@ -62,4 +63,19 @@ export function databaseTarget(database: DatabaseConfig, project: ProjectEnviron
     return { config: database, url: embeddedUrl(project.projectDir, database.name, database.urlEnv), kind: 'embedded', capabilities: EMBEDDED };
   }
   return { config: database, url: resolveDatabaseUrl(database, project.env), kind: 'server', capabilities: SERVER };
+}
+
+/**
+ * The connection string of a server database, from the environment. The
+ * error names the variable and the database, never a value.
+ */
+export function resolveDatabaseUrl(database: DatabaseConfig, env: Environment): string {
+  const url = env[database.urlEnv];
+  if (!url) {
+    throw new TmError(
+      `environment variable ${database.urlEnv} is not set${url === '' ? ': it is empty' : ''} (database "${database.name}" has url: env(${database.urlEnv}) in tenants.yaml)`,
+      `Set ${database.urlEnv} to the database's connection string, in the environment or in .env${url === '' ? ' (or unset it to use tm\'s embedded PostgreSQL)' : ''}.`,
+    );
+  }
+  return url;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import path from 'node:path';
-import { globToRegExp, loadTenantsConfig, maskUrl, resolveDatabaseUrl, type DatabaseConfig } from '../../src/config/tenants.js';
+import { globToRegExp, loadTenantsConfig, maskUrl } from '../../src/config/tenants.js';
 import { TmError } from '../../src/errors.js';
 import { REPO_DIR, removeTempProjects, tempProject } from '../support/temp-project.js';
 
@@ -141,17 +141,6 @@ describe('tenants.yaml', () => {
 });
 
 describe('database URLs', () => {
-  const db: DatabaseConfig = { name: 'main', urlEnv: 'MAIN_DATABASE_URL', tenants: [], discover: [], extensionSchema: 'public' };
-
-  it('come from the environment', () => {
-    expect(resolveDatabaseUrl(db, { MAIN_DATABASE_URL: 'postgresql://localhost/app' })).to.equal('postgresql://localhost/app');
-  });
-
-  it('give a clear error naming the variable and the database when unset', () => {
-    expect(() => resolveDatabaseUrl(db, {})).to.throw(TmError, 'environment variable MAIN_DATABASE_URL is not set (database "main"');
-    expect(() => resolveDatabaseUrl(db, { MAIN_DATABASE_URL: '' })).to.throw(TmError, 'MAIN_DATABASE_URL is not set');
-  });
-
   it('are masked for display', () => {
     expect(maskUrl('postgresql://tm:s3cret@db.example.com:5432/app?sslmode=require')).to.equal('postgresql://tm:***@db.example.com:5432/app?sslmode=require');
     expect(maskUrl('postgresql://tm@localhost/app')).to.equal('postgresql://tm@localhost/app');
