@@ -6,7 +6,7 @@
 import type { SchemaModel } from '../catalog/model.js';
 import type { HazardType, Step } from '../diff/step.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 /** The kinds of plan (each made by its planner in kinds/index.ts KIND_PLANNERS). */
 export const PLAN_KINDS = ['migrate', 'sync', 'rollback', 'reset'] as const;
