@@ -6,6 +6,7 @@
  * tables part; sequences put identity options on its columns). A schema's
  * signature joins the parts' digests in this order too.
  */
+import { commentsPart } from './comments.js';
 import { constraintsPart } from './constraints.js';
 import { enumsPart } from './enums.js';
 import { indexesPart } from './indexes.js';
@@ -15,6 +16,6 @@ import { sequencesPart } from './sequences.js';
 import { tablesPart } from './tables.js';
 import { viewsPart } from './views.js';
 
-export const CATALOG_PARTS: readonly CatalogPart[] = [schemasPart, tablesPart, constraintsPart, indexesPart, enumsPart, sequencesPart, viewsPart];
+export const CATALOG_PARTS: readonly CatalogPart[] = [schemasPart, tablesPart, constraintsPart, indexesPart, enumsPart, sequencesPart, viewsPart, commentsPart];
 
 export type { CatalogPart, ModelBuilding } from './part.js';
