@@ -6,7 +6,7 @@
 import type { SchemaModel } from '../catalog/model.js';
 import type { HazardType, Step } from '../diff/step.js';
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 export type PlanKind = 'migrate' | 'sync' | 'rollback' | 'reset';
 
