@@ -9,8 +9,8 @@
  * A comment's text is data, kept as written: the schema's name inside it is
  * not a qualifier, and is not removed.
  */
-import { quoteIdent } from '../../sql/quote.js';
 import type { CommentModel } from '../model.js';
+import { objectLabel, ref } from '../objectRef.js';
 import { catalogPart } from './part.js';
 
 interface CommentRow {
@@ -28,9 +28,9 @@ join pg_description d on d.objoid = c.oid and d.classoid = 'pg_class'::regclass
 left join pg_attribute a on a.attrelid = c.oid and a.attnum = d.objsubid and d.objsubid > 0 and not a.attisdropped
 where c.relkind in ('r', 'p') and (d.objsubid = 0 or a.attname is not null)`;
 
-/** The label a comment is known by in the model: `table "User"`, `column "User"."email"`. */
+/** The label a comment is known by in the model, its object's (objectRef.ts): `table "User"`, `column "User"."email"`. */
 export function commentLabel(on: CommentModel['on']): string {
-  return on.kind === 'table' ? `table ${quoteIdent(on.table)}` : `column ${quoteIdent(on.table)}.${quoteIdent(on.column)}`;
+  return objectLabel(on.kind === 'table' ? ref.table(on.table) : ref.column(on.table, on.column));
 }
 
 export const commentsPart = catalogPart<CommentRow>({
