@@ -252,7 +252,7 @@ function mentionsQualifier(value: unknown, prefix: string): boolean {
 }
 
 /**
- * What sets search_path as catalog queries need it (see queries.ts), for the
+ * What sets search_path as catalog queries need it (see parts/sql.ts), for the
  * rest of the caller's transaction; KnownStates.read expects it.
  */
 export const CATALOG_SEARCH_PATH = 'SET LOCAL search_path = pg_catalog';

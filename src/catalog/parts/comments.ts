@@ -41,7 +41,7 @@ select c.nspname::text as schema,
        a.attname::text as column,
        d.description as text
 ${COMMENTS}`,
-  cost: 0.5,
+  cost: 1,
   // The rows themselves: names and texts, nothing printed.
   digest: () => `select md5(string_agg(row(c.relname, a.attname, d.description)::text, ''
       order by c.relname collate "C", a.attname collate "C" nulls first))

@@ -54,7 +54,7 @@ join pg_constraint con on con.conrelid = c.oid
 left join pg_class fc on fc.oid = con.confrelid
 left join pg_namespace fn on fn.oid = fc.relnamespace
 where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x') and con.conparentid = 0`,
-  cost: 2,
+  cost: 11,
   wholeRow: { catalog: 'pg_constraint', leftOut: ['oid', 'connamespace', 'conrelid', 'conindid', 'conparentid', 'confrelid', 'contypid'] },
   // A key's printed definition also shows its index's options (INCLUDE, WITH, tablespace): they are in the indexes digest.
   digest: (whole) => `select md5(string_agg(row(

@@ -21,7 +21,7 @@ group by w.nspname, t.typname`;
 export const enumsPart = catalogPart<EnumRow>({
   name: 'enums',
   query: ENUMS,
-  cost: 0.5,
+  cost: 1.5,
   // Names and labels are all there is: the rows themselves.
   digest: () => `select md5(string_agg(row(x.name, x.values)::text, '' order by x.name collate "C")) from (${ENUMS}) x`,
   build(rows, models) {

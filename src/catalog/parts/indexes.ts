@@ -38,7 +38,7 @@ join pg_class ic on ic.oid = i.indexrelid
 where c.relkind in ('r', 'p')
   and not exists (select 1 from pg_constraint con
                    where con.conindid = i.indexrelid and con.conrelid = i.indrelid and con.contype in ('p', 'u', 'x'))`,
-  cost: 2,
+  cost: 10,
   wholeRow: { catalog: 'pg_index', leftOut: ['indexrelid', 'indrelid'] },
   // Every index, also those of keys: a key's index has the key's name (PostgreSQL renames them together), so
   // which index belongs to which key follows from the names. pg_get_indexdef prints the access method and the

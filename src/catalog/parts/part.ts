@@ -15,8 +15,10 @@ export interface CatalogPart<Row = any> {
    */
   query: string;
   /**
-   * What the query costs the server, relative to the other parts': two
-   * connections share the parts so that each has about the same total.
+   * What the query costs, relative to the other parts' (their times on a
+   * fleet of tenants of a typical Prisma schema with one view: tables 16,
+   * constraints 11, indexes 10, sequences 6, views 4): two connections
+   * share the parts so that each has about the same total.
    */
   cost: number;
   /**

@@ -43,7 +43,7 @@ left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = c.
 left join pg_class tc on tc.oid = dep.refobjid
 left join pg_namespace tn on tn.oid = tc.relnamespace
 left join pg_attribute ta on ta.attrelid = dep.refobjid and ta.attnum = dep.refobjsubid`,
-  cost: 1,
+  cost: 6,
   wholeRow: { catalog: 'pg_sequence', leftOut: ['seqrelid'] },
   digest: (whole) => `select md5(string_agg(row(
       c.relname, ${whole('s')}, dep.deptype,

@@ -44,7 +44,7 @@ left join pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
 left join pg_collation coll on coll.oid = a.attcollation
 where c.relkind in ('r', 'p')
 order by c.oid, a.attnum`,
-  cost: 5,
+  cost: 16,
   // format_type is printed for other than built-in types (OIDs from 16384 on), which may be the schema's own enums.
   digest: () => `select md5(string_agg(row(
       c.relname, a.attname, a.attnum, a.attnotnull, a.attidentity, a.attgenerated, a.attcollation, a.atttypmod,

@@ -23,7 +23,7 @@ where c.relkind in ('v', 'm')`;
 export const viewsPart = catalogPart<ViewRow>({
   name: 'views',
   query: VIEWS,
-  cost: 1.5,
+  cost: 4,
   digest: () => `select md5(string_agg(row(x.name, x.materialized, ${withoutOwnQualifierOutsideLiterals('x.definition')})::text, '' order by x.name collate "C"))
     from (${VIEWS}) x`,
   build(rows, models) {
