@@ -10,6 +10,7 @@
 import type { ConstraintKind } from '../model.js';
 import { stripSchemaQualifier } from '../qualifier.js';
 import { catalogPart } from './part.js';
+import { tablesPart } from './tables.js';
 
 const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
   p: 'primary key',
@@ -65,6 +66,7 @@ where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x') and c
     from rels c
     join pg_constraint con on con.conrelid = c.oid
     where c.relkind in ('r', 'p') and con.contype in ('p', 'u', 'c', 'f', 'x') and con.conparentid = 0`,
+  after: [tablesPart],
   build(rows, models) {
     for (const row of rows) {
       const t = models.table(row.schema, row.table);

@@ -9,6 +9,7 @@
  */
 import { stripSchemaQualifier } from '../qualifier.js';
 import { catalogPart } from './part.js';
+import { tablesPart } from './tables.js';
 
 interface IndexRow {
   schema: string;
@@ -53,6 +54,7 @@ where c.relkind in ('r', 'p')
     join pg_index i on i.indrelid = c.oid
     join pg_class ic on ic.oid = i.indexrelid
     where c.relkind in ('r', 'p')`,
+  after: [tablesPart],
   build(rows, models) {
     for (const row of rows) {
       const t = models.table(row.schema, row.table);

@@ -47,8 +47,10 @@ export interface CatalogPart<Row = any> {
    * PostgreSQL adds is part of the digest without anyone remembering to add it.
    */
   wholeRow?: { catalog: string; leftOut: string[] };
-  /** Puts its rows into the models; parts build in the registry's order (a part after those whose pieces it uses). */
+  /** Puts its rows into the models, after the parts of `after` have put theirs. */
   build: (rows: Row[], models: ModelBuilding) => void;
+  /** The parts whose pieces its build uses (tables' columns, say): the registry lists it after them. */
+  after?: readonly CatalogPart[];
 }
 
 /** The models being built from one catalog read, and what parts share while building them. */

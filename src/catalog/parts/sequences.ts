@@ -5,6 +5,7 @@
  * after the tables part.
  */
 import { catalogPart } from './part.js';
+import { tablesPart } from './tables.js';
 
 interface SequenceRow {
   schema: string;
@@ -55,6 +56,7 @@ left join pg_attribute ta on ta.attrelid = dep.refobjid and ta.attnum = dep.refo
     left join pg_depend dep on dep.classid = 'pg_class'::regclass and dep.objid = c.oid
                            and dep.refclassid = 'pg_class'::regclass and dep.deptype in ('a', 'i')
     left join pg_class tc on tc.oid = dep.refobjid`,
+  after: [tablesPart],
   build(rows, models) {
     for (const row of rows) {
       const { start, increment, min, max, cache, cycle } = row;
