@@ -96,6 +96,7 @@ export interface ViewModel {
   materialized: boolean;
 }
 
+/** A `COMMENT ON TABLE/COLUMN`: what it is on, and its text as written (src/catalog/parts/comments.ts). */
 export interface CommentModel {
   on: { kind: 'table'; table: string } | { kind: 'column'; table: string; column: string };
   text: string;
