@@ -1,39 +1,28 @@
 /**
  * Bulk introspection: every wanted schema of one database in a fixed number of
- * queries (see queries.ts), turned into schema-name-free models.
+ * queries, one per catalog part (parts/index.ts) or one for all of them,
+ * turned into schema-name-free models; in one snapshot, shared between two
+ * connections; a large fleet by signature first (readByState).
  */
 import type { Queryable } from '../db/queryable.js';
-import {
-  emptySchemaModel,
-  type ConstraintKind,
-  type SchemaModel,
-  type TableModel,
-} from './model.js';
+import { emptySchemaModel, type SchemaModel, type TableModel } from './model.js';
 import * as Q from './queries.js';
-import type { CatalogPart } from './queries.js';
+import { CATALOG_PARTS, type CatalogPart, type ModelBuilding } from './parts/index.js';
 import { quoteLiteral } from '../sql/quote.js';
 import { fingerprint } from './fingerprint.js';
 import { catalogLockedError, CATALOG_LOCK_TIMEOUT_MS, concurrentCatalogChangeError, isConcurrentCatalogChange, isLockTimeout } from './locks.js';
-import { holdsQualifier, stripSchemaQualifier } from './qualifier.js';
+import { holdsQualifier } from './qualifier.js';
 
-const CONSTRAINT_KINDS: Record<string, ConstraintKind> = {
-  p: 'primary key',
-  u: 'unique',
-  c: 'check',
-  f: 'foreign key',
-  x: 'exclusion',
-};
-
-type CatalogRows = Record<CatalogPart, any[]>;
+/** Rows of a catalog read, by part name. */
+type CatalogRows = Record<string, any[]>;
 
 /** Up to this many schemas, an introspection is one statement (see readCatalog). */
 const ONE_STATEMENT_UP_TO = 20;
-const ALL_PARTS = Object.keys(Q.CATALOG_PARTS) as CatalogPart[];
 
 /**
  * Runs `read` with search_path set to pg_catalog only, local to the caller's
  * transaction: printed expressions then qualify every tenant object (see
- * queries.ts), which introspection relies on.
+ * parts/sql.ts), which introspection relies on.
  */
 async function withCatalogSearchPath<T>(db: Queryable, read: () => Promise<T>): Promise<T> {
   const { rows: saved } = await db.query(`select current_setting('search_path') as path, set_config('search_path', 'pg_catalog', true)`);
@@ -44,20 +33,23 @@ async function withCatalogSearchPath<T>(db: Queryable, read: () => Promise<T>): 
   return result;
 }
 
-/** Runs some of the catalog queries on one connection, inside the caller's transaction. */
-async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[]): Promise<Partial<CatalogRows>> {
+/** A part's short, stable name for named statements: its place in the registry. */
+const partNumber = (part: CatalogPart) => CATALOG_PARTS.indexOf(part);
+
+/** Runs some of the catalog parts' queries on one connection, inside the caller's transaction. */
+async function readCatalog(db: Queryable, schemas: string[], parts: readonly CatalogPart[]): Promise<CatalogRows> {
   return withCatalogSearchPath(db, async () => {
     // Named statements: a connection that introspects one schema after another
     // (the applier) plans the catalog query once instead of every time.
     if (schemas.length <= ONE_STATEMENT_UP_TO) {
       // Few schemas: round trips dominate, so every part in one statement.
-      const { rows } = await db.query({ name: `tm_catalog_${parts.map((p) => p.slice(0, 3)).join('')}`, text: Q.catalogQuery(parts), values: [schemas] });
-      return rows[0] as Partial<CatalogRows>;
+      const { rows } = await db.query({ name: `tm_catalog_${parts.map(partNumber).join('_')}`, text: Q.catalogQuery(parts), values: [schemas] });
+      return rows[0] as CatalogRows;
     }
     // Many schemas: building JSON costs the server more than sending rows; one statement per part.
-    const out: Partial<CatalogRows> = {};
+    const out: CatalogRows = {};
     for (const part of parts) {
-      out[part] = (await db.query({ name: `tm_catalog_${part}`, text: Q.catalogPartQuery(part), values: [schemas] })).rows;
+      out[part.name] = (await db.query({ name: `tm_catalog_part_${partNumber(part)}`, text: Q.catalogPartQuery(part), values: [schemas] })).rows;
     }
     return out;
   });
@@ -66,96 +58,34 @@ async function readCatalog(db: Queryable, schemas: string[], parts: CatalogPart[
 /** Models of the wanted schemas that exist; a schema that does not exist is absent from the map. */
 export async function introspectSchemas(db: Queryable, schemas: string[]): Promise<Map<string, SchemaModel>> {
   if (schemas.length === 0) return new Map();
-  return buildModels((await readCatalog(db, schemas, ALL_PARTS)) as CatalogRows);
+  return buildModels(await readCatalog(db, schemas, CATALOG_PARTS));
 }
 
+/** Every part's rows into models, part after part in the registry's order. */
 function buildModels(rows: CatalogRows): Map<string, SchemaModel> {
   const models = new Map<string, SchemaModel>();
-  for (const row of rows.schemas) models.set(row.schema, emptySchemaModel());
-
-  const table = (schema: string, name: string): TableModel => {
-    const model = models.get(schema)!;
-    return (model.tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
-  };
   // Column names by attribute number, per table, to name the columns of constraints and indexes.
   const columnNames = new Map<TableModel, Map<number, string>>();
-  const namesOf = (t: TableModel, numbers: number[] | null): string[] => {
-    const names = columnNames.get(t);
-    return (numbers ?? []).flatMap((n) => (n > 0 && names?.has(n) ? [names.get(n)!] : []));
+  const building: ModelBuilding = {
+    model(schema) {
+      let model = models.get(schema);
+      if (!model) models.set(schema, (model = emptySchemaModel()));
+      return model;
+    },
+    table(schema, name) {
+      return (building.model(schema).tables[name] ??= { columns: {}, constraints: {}, indexes: {} });
+    },
+    numberColumn(table, number, name) {
+      let names = columnNames.get(table);
+      if (!names) columnNames.set(table, (names = new Map()));
+      names.set(number, name);
+    },
+    columnNames(table, numbers) {
+      const names = columnNames.get(table);
+      return (numbers ?? []).flatMap((n) => (n > 0 && names?.has(n) ? [names.get(n)!] : []));
+    },
   };
-
-  for (const row of rows.columns) {
-    const t = table(row.schema, row.table);
-    if (row.column === null) continue;
-    let names = columnNames.get(t);
-    if (!names) columnNames.set(t, (names = new Map()));
-    names.set(row.column_number, row.column);
-    const expression = row.default_expr === null ? null : stripSchemaQualifier(row.default_expr, row.schema_prefix);
-    const generated = row.generated === 's';
-    t.columns[row.column] = {
-      type: stripSchemaQualifier(row.type, row.schema_prefix),
-      notNull: row.not_null,
-      default: generated ? null : expression,
-      identity: row.identity === 'a' ? 'always' : row.identity === 'd' ? 'by default' : null,
-      generated: generated ? expression : null,
-      collation: row.collation,
-    };
-  }
-
-  for (const row of rows.constraints) {
-    const t = table(row.schema, row.table);
-    t.constraints[row.name] = {
-      kind: CONSTRAINT_KINDS[row.kind],
-      definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-      columns: namesOf(t, row.column_numbers),
-      references: row.references_table,
-      deferrable: row.deferrable,
-      initiallyDeferred: row.deferred,
-      validated: row.validated,
-    };
-  }
-
-  for (const row of rows.indexes) {
-    const t = table(row.schema, row.table);
-    t.indexes[row.name] = {
-      definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-      unique: row.is_unique,
-      columns: namesOf(t, row.column_numbers),
-      ...(row.is_valid ? {} : { invalid: true as const }),
-    };
-  }
-
-  for (const row of rows.enums) {
-    models.get(row.schema)!.enums[row.name] = { values: row.values };
-  }
-
-  for (const row of rows.sequences) {
-    if (row.owner_kind === 'i') {
-      // An identity column's sequence: its options belong to the column (see queries.ts).
-      const column = models.get(row.schema)!.tables[row.owned_by_table]?.columns[row.owned_by_column];
-      if (column) {
-        column.identitySequence = { start: row.start, increment: row.increment, min: row.min, max: row.max, cache: row.cache, cycle: row.cycle };
-      }
-      continue;
-    }
-    models.get(row.schema)!.sequences[row.name] = {
-      dataType: row.data_type,
-      start: row.start,
-      increment: row.increment,
-      min: row.min,
-      max: row.max,
-      cache: row.cache,
-      cycle: row.cycle,
-      ownedBy: row.owned_by_table ? { table: row.owned_by_table, column: row.owned_by_column } : null,
-    };
-  }
-
-  for (const row of rows.views) {
-    models.get(row.schema)!.views[row.name] = {
-      definition: stripSchemaQualifier(row.definition, row.schema_prefix),
-      materialized: row.materialized,
-    };
-  }
+  for (const part of CATALOG_PARTS) part.build(rows[part.name], building);
   return models;
 }
 
@@ -165,11 +95,20 @@ const SNAPSHOT_BATCH = 1000;
 /** From this many schemas on, schemas are first grouped by signature (see readByState). */
 const GROUP_FROM = 50;
 
-/** How the catalog parts are shared between two connections: about the same work on each. */
-const PARTS_BY_CONNECTION: CatalogPart[][] = [
-  ['schemas', 'columns', 'sequences'],
-  ['constraints', 'indexes', 'enums', 'views'],
-];
+/**
+ * The catalog parts shared between connections by their declared cost,
+ * about the same on each: the costliest first, each to the connection with
+ * the least so far.
+ */
+function shareParts(connections: number): CatalogPart[][] {
+  const shares = Array.from({ length: connections }, () => ({ cost: 0, parts: [] as CatalogPart[] }));
+  for (const part of [...CATALOG_PARTS].sort((a, b) => b.cost - a.cost)) {
+    const least = shares.reduce((min, share) => (share.cost < min.cost ? share : min));
+    least.parts.push(part);
+    least.cost += part.cost;
+  }
+  return shares.map((share) => share.parts).filter((parts) => parts.length > 0);
+}
 
 /**
  * Introspects in one consistent snapshot (REPEATABLE READ, read only): every
@@ -236,8 +175,7 @@ async function readModels(connections: Queryable[], schemas: string[]): Promise<
   const byFingerprint = new Map<string, SchemaModel>();
   for (let from = 0; from < schemas.length; from += SNAPSHOT_BATCH) {
     const batch = schemas.slice(from, from + SNAPSHOT_BATCH);
-    const parts = connections.length > 1 ? PARTS_BY_CONNECTION : [ALL_PARTS];
-    const read = await Promise.all(parts.map((some, i) => readCatalog(connections[i], batch, some)));
+    const read = await Promise.all(shareParts(connections.length).map((some, i) => readCatalog(connections[i], batch, some)));
     for (const [schema, model] of buildModels(Object.assign({}, ...read) as CatalogRows)) {
       const fp = fingerprint(model);
       if (!byFingerprint.has(fp)) byFingerprint.set(fp, model);
@@ -314,7 +252,7 @@ function mentionsQualifier(value: unknown, prefix: string): boolean {
 }
 
 /**
- * What sets search_path as catalog queries need it (see queries.ts), for the
+ * What sets search_path as catalog queries need it (see parts/sql.ts), for the
  * rest of the caller's transaction; KnownStates.read expects it.
  */
 export const CATALOG_SEARCH_PATH = 'SET LOCAL search_path = pg_catalog';
