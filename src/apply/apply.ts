@@ -588,12 +588,13 @@ function historyOf(plan: Plan, job: Job, options: ApplyOptions): Omit<HistoryRow
 
 /** Indexes a deferred step builds, by name: the ones a crash may have left invalid. */
 function deferredIndexNames(cohort: Cohort): Set<string> {
-  return new Set(cohort.steps.filter((s) => !s.transactional && s.object.startsWith('index ')).map(indexNameOf));
+  const names = cohort.steps.filter((s) => !s.transactional).map(indexNameOf);
+  return new Set(names.filter((name): name is string => name !== null));
 }
 
-/** `index "a""b"` → `a"b` (the step's object names its index quoted). */
-function indexNameOf(step: Step): string {
-  return step.object.slice('index "'.length, -1).replace(/""/g, '"');
+/** The index a step builds (by its target), or null for a step on another object. */
+function indexNameOf(step: Step): string | null {
+  return step.target.kind === 'index' ? step.target.name : null;
 }
 
 /** The model without the invalid leftovers of interrupted concurrent builds of the cohort's indexes. */
@@ -641,7 +642,8 @@ async function runDeferred(client: pg.ClientBase, plan: Plan, metadataSchema: st
     const done = new Set(Object.values(model.tables).flatMap((t) => Object.entries(t.indexes).filter(([, i]) => !i.invalid).map(([n]) => n)));
     for (const step of cohort.steps) {
       if (step.transactional) continue;
-      if (step.object.startsWith('index ') && done.has(indexNameOf(step))) continue;
+      const index = indexNameOf(step);
+      if (index !== null && done.has(index)) continue;
       await client.query(step.sql);
     }
   } finally {

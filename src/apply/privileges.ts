@@ -10,7 +10,8 @@
  *   metadata and backup schemas;
  * - ownership of each existing table, index, sequence, view and type a step
  *   alters or drops (ALTER TABLE, DROP …, CREATE INDEX … ON, ALTER TYPE …),
- *   and of tm's own history and backups tables (which apply upgrades in place).
+ *   read from the step's target, and of tm's own history and backups tables
+ *   (which apply upgrades in place).
  *
  * Objects are looked up in pg_class / pg_type by name, never through
  * to_regclass(), which itself fails without USAGE on the schema. Ownership
@@ -21,6 +22,7 @@ import type { ProjectEnvironment } from '../config/env.js';
 import type { TenantsConfig } from '../config/tenants.js';
 import { connect } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
+import type { Step } from '../diff/step.js';
 import { TmError } from '../errors.js';
 import { targetsOf } from '../fleet/databases.js';
 import type { Plan } from '../plan/types.js';
@@ -46,22 +48,33 @@ interface OwnedObject {
   name: string;
 }
 
-const IDENT = '"((?:[^"]|"")+)"';
-const unquote = (text: string) => text.replace(/""/g, '"');
-
-/** The existing objects a statement must own: what it alters or drops, or the table an index is built on. */
-export function objectsToOwn(sql: string): { kind: ObjectKind; name: string }[] {
-  const patterns: [RegExp, ObjectKind][] = [
-    [new RegExp(`^ALTER\\s+(?:TABLE|INDEX|SEQUENCE|VIEW|MATERIALIZED\\s+VIEW)\\s+(?:IF\\s+EXISTS\\s+)?(?:ONLY\\s+)?${IDENT}`, 'i'), 'relation'],
-    [new RegExp(`^DROP\\s+(?:TABLE|INDEX|SEQUENCE|VIEW|MATERIALIZED\\s+VIEW)\\s+(?:CONCURRENTLY\\s+)?(?:IF\\s+EXISTS\\s+)?${IDENT}`, 'i'), 'relation'],
-    [new RegExp(`^CREATE\\s+(?:UNIQUE\\s+)?INDEX\\s+(?:CONCURRENTLY\\s+)?(?:IF\\s+NOT\\s+EXISTS\\s+)?(?:${IDENT}\\s+)?ON\\s+(?:ONLY\\s+)?${IDENT}`, 'i'), 'relation'],
-    [new RegExp(`^(?:ALTER|DROP)\\s+TYPE\\s+(?:IF\\s+EXISTS\\s+)?${IDENT}`, 'i'), 'type'],
-  ];
-  for (const [pattern, kind] of patterns) {
-    const m = pattern.exec(sql.trim());
-    if (m) return [{ kind, name: unquote(m[m.length - 1]) }];
+/**
+ * The existing object a step must own, from its target: what it alters or
+ * drops (ALTER TABLE for a column or constraint, DROP INDEX, ALTER TYPE …),
+ * or the table an index is built on. Creating a table, type, sequence or
+ * view needs CREATE on the schema only, and a rollback's restores (data,
+ * column sequence) need no ownership; nor do the database's own steps.
+ */
+export function objectsToOwn(step: Step): { kind: ObjectKind; name: string }[] {
+  const target = step.target;
+  switch (target.kind) {
+    case 'column':
+    case 'constraint':
+      return [{ kind: 'relation', name: target.table }];
+    case 'index':
+      return [{ kind: 'relation', name: step.action === 'create' ? target.table : target.name }];
+    case 'table':
+    case 'sequence':
+    case 'view':
+      return step.action === 'create' ? [] : [{ kind: 'relation', name: target.name }];
+    case 'enum':
+      return step.action === 'create' ? [] : [{ kind: 'type', name: target.name }];
+    case 'schema':
+    case 'extension':
+    case 'data':
+    case 'column sequence':
+      return [];
   }
-  return [];
 }
 
 /** What one database's share of a plan needs, worked out from the plan alone. */
@@ -73,7 +86,7 @@ function needsOf(plan: Plan, database: string) {
     const here = cohort.tenants.filter((t) => t.database === database);
     if (here.length === 0 || (cohort.steps.length === 0 && !cohort.createsSchema)) continue;
     if (cohort.backups?.length && !plan.settings.skipBackup) backups = true;
-    const objects = cohort.createsSchema ? [] : cohort.steps.flatMap((s) => objectsToOwn(s.sql));
+    const objects = cohort.createsSchema ? [] : cohort.steps.flatMap(objectsToOwn);
     for (const t of here) {
       tenants.set(t.schema, { createsSchema: cohort.createsSchema });
       for (const o of objects) owned.set(`${t.schema}\0${o.kind}\0${o.name}`, { schema: t.schema, ...o });

@@ -28,7 +28,7 @@ function knownStates(cohort: Cohort): Set<string> {
 
 /** The model without the indexes the cohort's deferred steps build (a run stopped part-way through them). */
 function withoutDeferredIndexes(model: SchemaModel, cohort: Cohort): SchemaModel {
-  const names = new Set(cohort.steps.filter((s) => !s.transactional && s.object.startsWith('index "')).map((s) => s.object.slice('index "'.length, -1).replace(/""/g, '"')));
+  const names = new Set(cohort.steps.flatMap((s) => (!s.transactional && s.target.kind === 'index' ? [s.target.name] : [])));
   if (names.size === 0) return model;
   const copy: SchemaModel = structuredClone(model);
   for (const table of Object.values(copy.tables)) for (const name of Object.keys(table.indexes)) if (names.has(name)) delete table.indexes[name];

@@ -24,7 +24,6 @@ import type {
   ColumnModel,
   ConstraintModel,
   EnumModel,
-  IdentitySequenceModel,
   IndexModel,
   SchemaModel,
   SequenceModel,
@@ -34,6 +33,7 @@ import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { renamedTo, sameConstraint, sameIndex, tableRenames, type TableRenames } from './renames.js';
 import { makeStep, type Hazard, type HazardType, type Step } from './step.js';
 import { ref } from '../catalog/objectRef.js';
+import { addColumnSql, columnDefinition, conversionStep, identityClause, identityOptions } from './columnSql.js';
 import { columnChange, enumPredicate, foreignKeyUsesAny, recreatedColumns, typeChangeHazards, usesAny } from './columnChange.js';
 
 const q = quoteIdent;
@@ -63,26 +63,6 @@ function kept<T>(from: Record<string, T>, to: Record<string, T>): string[] {
 /** Defaults that PostgreSQL must compute per row, so adding such a column rewrites the table. */
 function isVolatileDefault(expression: string | null): boolean {
   return expression !== null && /\b(nextval|random|gen_random_uuid|uuid_generate_v\d\w*|clock_timestamp|timeofday)\s*\(/i.test(expression);
-}
-
-function identityOptions(seq: IdentitySequenceModel): string {
-  return `INCREMENT BY ${seq.increment} MINVALUE ${seq.min} MAXVALUE ${seq.max} START WITH ${seq.start} CACHE ${seq.cache}${seq.cycle ? ' CYCLE' : ' NO CYCLE'}`;
-}
-
-/** `GENERATED … AS IDENTITY`, with the identity sequence's options when the model has them. */
-function identityClause(column: ColumnModel): string {
-  const options = column.identitySequence ? ` (${identityOptions(column.identitySequence)})` : '';
-  return `GENERATED ${column.identity!.toUpperCase()} AS IDENTITY${options}`;
-}
-
-function columnDefinition(name: string, column: ColumnModel): string {
-  let sql = `${q(name)} ${column.type}`;
-  if (column.collation) sql += ` COLLATE ${column.collation}`;
-  if (column.generated !== null) sql += ` GENERATED ALWAYS AS (${column.generated}) STORED`;
-  if (column.identity) sql += ` ${identityClause(column)}`;
-  if (column.default !== null) sql += ` DEFAULT ${column.default}`;
-  if (column.notNull) sql += ' NOT NULL';
-  return sql;
 }
 
 function constraintClause(name: string, constraint: ConstraintModel): string {
@@ -284,7 +264,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
       }
       const cast = array ? `${q(column)}::text[]::${q(temp)}[]` : `${q(column)}::text::${q(temp)}`;
       enums.push(
-        step('alter', ref.column(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} TYPE ${q(temp)}${array ? '[]' : ''} USING (${cast})`, [
+        conversionStep(table, column, { type: `${q(temp)}${array ? '[]' : ''}`, collation: null, using: `(${cast})` }, [
           ...hazards,
           hazard('TABLE_REWRITE', `rewrites table ${q(table)} to change the type of ${q(column)}`),
           hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`),
@@ -458,7 +438,7 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
       hazards.push(hazard('TABLE_REWRITE', `fills ${q(column)} row by row, rewriting ${q(table)}`));
       hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`));
     }
-    adds.push(step('create', ref.column(table, column), `ALTER TABLE ${q(table)} ADD COLUMN ${columnDefinition(column, c)}`, hazards));
+    adds.push(step('create', ref.column(table, column), addColumnSql(table, column, c), hazards));
   };
 
   for (const column of removed(from.columns, to.columns)) dropColumn(column);
@@ -483,8 +463,7 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
         alter(column, 'DROP DEFAULT');
         defaultDropped = true;
       }
-      const collate = b.collation ? ` COLLATE ${b.collation}` : '';
-      alter(column, `TYPE ${b.type}${collate} USING ${q(column)}::${b.type}`, typeChangeHazards(table, column, a, b, change));
+      alters.push(conversionStep(table, column, { type: b.type, collation: b.collation, using: `${q(column)}::${b.type}` }, typeChangeHazards(table, column, a, b, change)));
     }
     // Order (pg-schema-diff's column cases): an identity goes before a default can be set, a
     // default goes and NOT NULL is set before an identity can be added (PostgreSQL refuses an

@@ -6,6 +6,15 @@ import type { Hazard } from '../hazards.js';
 
 export type StepAction = 'create' | 'alter' | 'drop';
 
+/** A conversion of a column's type (ALTER COLUMN … TYPE … USING …), as data: what rollback needs to convert back from staged values. */
+export interface ColumnConversion {
+  /** The type converted to, as the catalog model prints it. */
+  type: string;
+  collation: string | null;
+  /** The expression each row's new value is computed by. */
+  using: string;
+}
+
 export interface Step {
   action: StepAction;
   /** The object the step changes: what every reader of a plan uses (never the label or the SQL). */
@@ -17,6 +26,8 @@ export interface Step {
   /** False for statements PostgreSQL refuses inside a transaction block; they run after the schema's transaction commits. */
   transactional: boolean;
   hazards: Hazard[];
+  /** Set on a step that converts its column's type (target a column): the conversion, so readers need not parse the SQL. */
+  conversion?: ColumnConversion;
 }
 
 /** A step on `target`, labelled for people from it. */

@@ -13,21 +13,34 @@
  * truncated. Left out: the merged Prisma schema text and the after-state
  * models (both in the plan file).
  */
+import type { ConstraintKind } from '../catalog/model.js';
+import type { ObjectRef } from '../catalog/objectRef.js';
 import type { HazardType, StepAction } from '../diff/step.js';
 import type { Plan, PlanKind } from '../plan/types.js';
 import { isOutlier, outlierIds } from './outliers.js';
 
-export const PLAN_JSON_FORMAT_VERSION = '1.1';
+export const PLAN_JSON_FORMAT_VERSION = '1.2';
 
 export interface PlanJsonTenant {
   database: string;
   schema: string;
 }
 
+/** The object a step changes (the plan's ObjectRef, keys in snake_case); since 1.2. Names unqualified and unquoted. */
+export type PlanJsonTarget =
+  | { kind: 'schema' | 'extension' | 'table' | 'enum' | 'sequence'; name: string }
+  | { kind: 'column' | 'index'; table: string; name: string }
+  | { kind: 'constraint'; table: string; name: string; constraint_kind: ConstraintKind }
+  | { kind: 'view'; name: string; materialized: boolean }
+  | { kind: 'data'; table: string; column: string | null }
+  | { kind: 'column sequence'; table: string; column: string };
+
 export interface PlanJsonStep {
   /** 1-based position in the cohort, as the text and Markdown views number steps. */
   index: number;
   action: StepAction;
+  target: PlanJsonTarget;
+  /** For people: `column "User"."email"`. */
   object: string;
   sql: string;
   transactional: boolean;
@@ -122,6 +135,11 @@ export interface PlanJson {
   unchanged: (PlanJsonTenant & { fingerprint: string })[];
 }
 
+function targetToJson(target: ObjectRef): PlanJsonTarget {
+  if (target.kind === 'constraint') return { kind: target.kind, table: target.table, name: target.name, constraint_kind: target.constraintKind };
+  return { ...target };
+}
+
 export function planToJson(plan: Plan): PlanJson {
   const cohorts: PlanJsonCohort[] = plan.cohorts.map((c) => ({
     id: c.id,
@@ -135,6 +153,7 @@ export function planToJson(plan: Plan): PlanJson {
     steps: c.steps.map((s, i) => ({
       index: i + 1,
       action: s.action,
+      target: targetToJson(s.target),
       object: s.object,
       sql: s.sql,
       transactional: s.transactional,
@@ -191,7 +210,7 @@ export function planToJson(plan: Plan): PlanJson {
     },
     database_steps: (plan.databaseSteps ?? []).map((d) => ({
       database: d.database,
-      steps: d.steps.map((s, i) => ({ index: i + 1, action: s.action, object: s.object, sql: s.sql, transactional: s.transactional })),
+      steps: d.steps.map((s, i) => ({ index: i + 1, action: s.action, target: targetToJson(s.target), object: s.object, sql: s.sql, transactional: s.transactional })),
     })),
     cohorts,
     hazards: cohorts.flatMap((c) =>

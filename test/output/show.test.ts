@@ -206,7 +206,7 @@ describe('tm show', function () {
     const json = planToJson(plan);
 
     it('is versioned and matches schemas/plan-json-output.schema.json exactly', () => {
-      expect(json.format_version).to.equal(PLAN_JSON_FORMAT_VERSION).and.equal('1.1');
+      expect(json.format_version).to.equal(PLAN_JSON_FORMAT_VERSION).and.equal('1.2');
       expect(validateJsonOutput(json)).to.equal(null);
       expect(validateJsonOutput({ ...json, surprise: 1 }), 'the schema lists every field').to.not.equal(null);
     });
@@ -231,11 +231,21 @@ describe('tm show', function () {
       expect(json.cohorts[2].steps[2]).to.deep.equal({
         index: 3,
         action: 'drop',
+        target: { kind: 'column', table: 'User', name: 'legacy' },
         object: 'column "User"."legacy"',
         sql: 'ALTER TABLE "User" DROP COLUMN "legacy"',
         transactional: true,
         hazards: [{ type: 'DATA_LOSS', message: plan.cohorts[2].steps[2].hazards[0].message }],
       });
+      // Each step's object as data, keys in snake_case like the rest of the view (since 1.2).
+      expect(json.cohorts[0].steps.map((s) => s.target)).to.deep.equal([
+        { kind: 'enum', name: 'Role' },
+        { kind: 'table', name: 'Order' },
+        { kind: 'column', table: 'User', name: 'name' },
+        { kind: 'column', table: 'User', name: 'role' },
+        { kind: 'index', table: 'User', name: 'User_email_key' },
+        { kind: 'constraint', table: 'Order', name: 'Order_userId_fkey', constraint_kind: 'foreign key' },
+      ]);
       expect(json.hazards.filter((h) => h.type === 'DATA_LOSS')).to.deep.equal([
         { type: 'DATA_LOSS', message: plan.cohorts[2].steps[2].hazards[0].message, cohort: 'c3', step: 3, object: 'column "User"."legacy"', tenant_count: 1 },
       ]);
@@ -268,7 +278,7 @@ describe('tm show', function () {
       expect(text).to.match(/in 3 cohorts\. 1 statement once per database first\. Hazards/);
       expect(renderPlanMarkdown(plan)).to.contain('### Database `main`: once, before its tenants\n\n- `CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "public"`\n');
       const json = planToJson(plan);
-      expect(json.database_steps).to.deep.equal([{ database: 'main', steps: [{ index: 1, action: 'create', object: 'extension "citext"', sql: steps[0].sql, transactional: true }] }]);
+      expect(json.database_steps).to.deep.equal([{ database: 'main', steps: [{ index: 1, action: 'create', target: { kind: 'extension', name: 'citext' }, object: 'extension "citext"', sql: steps[0].sql, transactional: true }] }]);
       expect(validateJsonOutput(json)).to.equal(null);
       const shown = await runTm(['show', writeTempPlan(plan)]);
       expect(shown.code, output(shown)).to.equal(0);

@@ -6,6 +6,7 @@
  * table (volatile defaults) lose nothing and need no copy.
  */
 import type { SchemaModel, TableModel } from '../../catalog/model.js';
+import type { ObjectRef } from '../../catalog/objectRef.js';
 import type { Step } from '../../diff/step.js';
 import { quoteIdent } from '../../sql/quote.js';
 import type { BackupTarget } from '../types.js';
@@ -39,18 +40,21 @@ export function isSchemaType(model: SchemaModel, type: string): boolean {
   return Object.keys(model.enums).some((e) => base === q(e) || base === e);
 }
 
-export function backupTargets(before: SchemaModel, steps: Step[]): BackupTarget[] {
-  const objects = new Map<string, { table: string; column: string | null }>();
-  for (const table of Object.keys(before.tables)) {
-    objects.set(`table ${q(table)}`, { table, column: null });
-    for (const column of Object.keys(before.tables[table].columns)) objects.set(`column ${q(table)}.${q(column)}`, { table, column });
+/** The existing table, or column of one, a step changes; null for any other object. */
+function existingTableOrColumn(before: SchemaModel, target: ObjectRef): { table: string; column: string | null } | null {
+  if (target.kind === 'table' && Object.hasOwn(before.tables, target.name)) return { table: target.name, column: null };
+  if (target.kind === 'column' && Object.hasOwn(before.tables, target.table) && Object.hasOwn(before.tables[target.table].columns, target.name)) {
+    return { table: target.table, column: target.name };
   }
+  return null;
+}
 
+export function backupTargets(before: SchemaModel, steps: Step[]): BackupTarget[] {
   const found = new Map<string, BackupTarget>();
   for (const step of steps) {
     if (step.action === 'create') continue;
     const atRisk = step.hazards.some((h) => h.type === 'DATA_LOSS' || h.type === 'TABLE_REWRITE');
-    const object = objects.get(step.object);
+    const object = existingTableOrColumn(before, step.target);
     if (!atRisk || !object) continue;
     const dataLoss = step.hazards.some((h) => h.type === 'DATA_LOSS');
     const key = `${object.table}\0${object.column ?? ''}`;

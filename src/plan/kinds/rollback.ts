@@ -23,8 +23,9 @@ import { backupSchemaName, listBackups, restoreColumnSql, restoreTableSql, type 
 import { tenantHistory, type AppliedPlan } from '../../apply/history.js';
 import { connect } from '../../db/connect.js';
 import { diffSchemas } from '../../diff/diff.js';
+import { addColumnSql, conversionStep } from '../../diff/columnSql.js';
 import { makeStep, type Hazard, type Step } from '../../diff/step.js';
-import { ref, type ObjectRef } from '../../catalog/objectRef.js';
+import { objectLabel, ref, type ObjectRef } from '../../catalog/objectRef.js';
 import { TmError } from '../../errors.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { buildPlan } from '../build.js';
@@ -51,8 +52,13 @@ function historyRef(row: AppliedPlan): HistoryRef {
   return { planId: row.planId, kind: row.kind, name: row.name, appliedAt: new Date(row.appliedAt).toISOString() };
 }
 
-const tableObject = (table: string) => `table ${q(table)}`;
-const columnObject = (table: string, column: string) => `column ${q(table)}.${q(column)}`;
+/** Labels, for messages and the restores list. */
+const tableObject = (table: string) => objectLabel(ref.table(table));
+const columnObject = (table: string, column: string) => objectLabel(ref.column(table, column));
+
+/** Does the step change this table, or this column? (By its target: labels are for people.) */
+const onTable = (s: Step, table: string) => s.target.kind === 'table' && s.target.name === table;
+const onColumn = (s: Step, table: string, column: string) => s.target.kind === 'column' && s.target.table === table && s.target.name === column;
 
 /** Where a value comes from: a backup, and the key columns its rows are matched by. */
 interface Source {
@@ -200,7 +206,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
    * rows the backup does not have (added since).
    */
   const convertBackFromBackup = (table: string, column: string, source: Source) => {
-    const at = steps.findIndex((s) => s.object === columnObject(table, column) && / ALTER COLUMN .+ TYPE .+ USING /.test(s.sql));
+    const at = steps.findIndex((s) => onColumn(s, table, column) && s.conversion !== undefined);
     if (at < 0) {
       atEnd.push(...columnRestore(table, column, source));
       return;
@@ -209,13 +215,15 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
     let staging = 'tm_rollback_value';
     for (let n = 2; existing.has(staging); n++) staging = `tm_rollback_value_${n}`;
     const want = goal.tables[table].columns[column];
+    // The same conversion, taking a row's staged value where the backup has one.
     const convert = steps[at];
+    const conversion = convert.conversion!;
     steps.splice(
       at,
       1,
       step('create', ref.column(table, staging), `ALTER TABLE ${q(table)} ADD COLUMN ${q(staging)} ${want.type}`),
       step('alter', ref.data(table, column), restoreColumnSql(backupSchema, source.backup.backupTable, table, typed(table, column), source.key.map((k) => typed(table, k)), staging)),
-      { ...convert, sql: convert.sql.replace(/ USING (.+)$/s, (_, expression: string) => ` USING COALESCE(${q(staging)}, ${expression})`) },
+      conversionStep(table, column, { ...conversion, using: `COALESCE(${q(staging)}, ${conversion.using})` }, convert.hazards),
       step('drop', ref.column(table, staging), `ALTER TABLE ${q(table)} DROP COLUMN ${q(staging)}`),
     );
     info.restores.push({ object: columnObject(table, column), fromPlanId: source.backup.planId, backupTable: source.backup.backupTable, rows: source.backup.rows });
@@ -259,7 +267,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
         if (own === null) info.notes.push(`${columnObject(table, column)} comes back with its default: its table's backup does not have it.`);
         else handle(own, columnObject(table, column), (source) => added.push(...columnRestore(table, column, source)));
       }
-      place((s) => s.action === 'create' && s.object === tableObject(table), added);
+      place((s) => s.action === 'create' && onTable(s, table), added);
     });
   }
 
@@ -270,7 +278,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
       const have = now.tables[table].columns[column];
       if (want.generated !== null) continue;
       // Re-added: the column is gone, or the way back drops and adds it (a type Prisma does not convert).
-      const readded = !have || steps.some((s) => s.action === 'drop' && s.object === columnObject(table, column));
+      const readded = !have || steps.some((s) => s.action === 'drop' && onColumn(s, table, column));
       if (readded) {
         const found = findColumn(table, column, { lossyOnly: false, columnBackupsOnly: false });
         if (found === null) {
@@ -279,11 +287,11 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
         }
         handle(found, columnObject(table, column), (source) => {
           const added = columnRestore(table, column, source);
-          const addStep = (s: Step) => s.action === 'create' && s.object === columnObject(table, column);
+          const addStep = (s: Step) => s.action === 'create' && onColumn(s, table, column);
           const index = steps.findIndex(addStep);
-          if (index >= 0 && want.notNull && want.default === null && want.identity === null && / NOT NULL$/.test(steps[index].sql)) {
+          if (index >= 0 && want.notNull && want.default === null && want.identity === null) {
             // Added nullable, filled, then required: rows added since the migration have no old value.
-            steps[index] = { ...steps[index], sql: steps[index].sql.replace(/ NOT NULL$/, ''), hazards: [] };
+            steps[index] = step('create', ref.column(table, column), addColumnSql(table, column, { ...want, notNull: false }));
             added.push(
               step('alter', ref.column(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} SET NOT NULL`, [
                 { type: 'MAY_FAIL_ON_DATA', message: `fails if rows added to ${q(table)} since ${undone[0].name} have no value for ${q(column)}` },
