@@ -19,12 +19,12 @@
  */
 import type { Environment } from '../config/env.js';
 import type { TenantsConfig } from '../config/tenants.js';
+import { backupSchemaName } from '../config/tmSchemas.js';
 import { connect, databaseTarget } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
 import type { Plan } from '../plan/types.js';
 import { quoteIdent } from '../sql/quote.js';
-import { backupSchemaName } from './backup.js';
 
 export interface MissingPrivilege {
   /** `CREATE`, `USAGE`, `ownership`. */

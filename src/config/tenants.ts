@@ -21,7 +21,7 @@ import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
 import { maskEmbeddedUrls } from './mask.js';
 import { embeddedAllowed, embeddedUrl, PROJECT_DIR } from '../db/embedded.js';
-import { backupSchemaName } from '../apply/backup.js';
+import { backupSchemaName, DEFAULT_METADATA_SCHEMA } from './tmSchemas.js';
 
 export interface TenantEntry {
   schema: string;
@@ -63,7 +63,6 @@ export interface TenantsConfig {
   waves: string[];
 }
 
-export const DEFAULT_METADATA_SCHEMA = 'tm';
 export const DEFAULT_EXTENSION_SCHEMA = 'public';
 
 /**

@@ -16,20 +16,20 @@ export function parseAge(text: string, option: string): number {
 
 interface Listed {
   database: string;
-  rows: import('../../apply/backup.js').BackupRow[];
+  rows: import('../../meta/backups.js').BackupRow[];
 }
 
 async function collect(projectDir: string, databases: string[], schemas: string[]): Promise<{ listed: Listed[]; project: ReturnType<typeof import('../context.js').openProject> }> {
   const { openProject } = await import('../context.js');
   const { selectDatabases } = await import('../../plan/planner.js');
   const { connect, databaseTarget } = await import('../../db/connect.js');
-  const { listBackups } = await import('../../apply/backup.js');
+  const { MetadataStore } = await import('../../meta/store.js');
   const project = openProject(projectDir);
   const listed = await Promise.all(
     selectDatabases(project.config, databases).map(async (database) => {
       const client = await connect(databaseTarget(database, project.env), 'backups');
       try {
-        return { database: database.name, rows: await listBackups(client, project.config.metadataSchema, schemas.length ? { tenants: schemas } : {}) };
+        return { database: database.name, rows: await new MetadataStore(client, project.config.metadataSchema).backups.list(schemas.length ? { tenants: schemas } : {}) };
       } finally {
         await client.end();
       }
@@ -39,7 +39,7 @@ async function collect(projectDir: string, databases: string[], schemas: string[
 }
 
 async function renderTable(listed: Listed[]): Promise<string> {
-  const { formatBytes } = await import('../../apply/backup.js');
+  const { formatBytes } = await import('../../meta/backups.js');
   const multi = listed.length > 1;
   const header = ['CREATED AT', 'SCHEMA', 'OBJECT', 'PLAN', 'BACKUP TABLE', 'ROWS', 'SIZE'];
   const body = listed.flatMap((l) =>
@@ -61,19 +61,19 @@ async function renderTable(listed: Listed[]): Promise<string> {
 
 interface OnlyCopy {
   database: string;
-  backup: import('../../apply/backup.js').BackupRow;
+  backup: import('../../meta/backups.js').BackupRow;
 }
 
 /** The backups about to go that are the only copy of their data (their table or column no longer exists in the tenant). */
 async function onlyCopies(project: Awaited<ReturnType<typeof collect>>['project'], listed: Listed[]): Promise<OnlyCopy[]> {
   const { connect, databaseTarget } = await import('../../db/connect.js');
-  const backup = await import('../../apply/backup.js');
+  const { MetadataStore } = await import('../../meta/store.js');
   const found: OnlyCopy[] = [];
   for (const l of listed) {
     const database = project.config.databases.find((d) => d.name === l.database)!;
     const client = await connect(databaseTarget(database, project.env), 'backups prune');
     try {
-      for (const b of await backup.onlyCopies(client, l.rows)) found.push({ database: l.database, backup: b });
+      for (const b of await new MetadataStore(client, project.config.metadataSchema).backups.onlyCopies(l.rows)) found.push({ database: l.database, backup: b });
     } finally {
       await client.end();
     }
@@ -172,17 +172,18 @@ export class BackupsPruneCommand extends TmCommand {
       return 1;
     }
     const { connect, databaseTarget } = await import('../../db/connect.js');
-    const { acquireMigrationLock } = await import('../../apply/lock.js');
-    const { pruneBackups, formatBytes } = await import('../../apply/backup.js');
+    const { MetadataStore } = await import('../../meta/store.js');
+    const { formatBytes } = await import('../../meta/backups.js');
     let count = 0;
     let bytes = 0;
     for (const l of old) {
       const database = project.config.databases.find((d) => d.name === l.database)!;
       const client = await connect(databaseTarget(database, project.env), 'backups prune');
       try {
+        const meta = new MetadataStore(client, project.config.metadataSchema);
         // Not while a plan runs: a rollback may be restoring from one of them.
-        await acquireMigrationLock(client, database.name, lockWaitMs);
-        const pruned = await pruneBackups(client, project.config.metadataSchema, l.rows.map((b) => b.id));
+        await meta.lock.acquire(database.name, lockWaitMs);
+        const pruned = await meta.backups.prune(l.rows.map((b) => b.id));
         count += pruned.length;
         bytes += pruned.reduce((n, b) => n + b.bytes, 0);
       } finally {

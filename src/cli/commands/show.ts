@@ -56,7 +56,8 @@ export class ShowCommand extends TmCommand {
   private async metadataSchema(): Promise<string> {
     const { existsSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const { DEFAULT_METADATA_SCHEMA, loadTenantsConfig } = await import('../../config/tenants.js');
+    const { loadTenantsConfig } = await import('../../config/tenants.js');
+    const { DEFAULT_METADATA_SCHEMA } = await import('../../config/tmSchemas.js');
     return existsSync(join(this.projectDir, 'tenants.yaml')) ? loadTenantsConfig(this.projectDir).metadataSchema : DEFAULT_METADATA_SCHEMA;
   }
 }

@@ -19,12 +19,14 @@
  */
 import { introspectSnapshot } from '../../catalog/introspect.js';
 import { emptySchemaModel, type SchemaModel } from '../../catalog/model.js';
-import { backupSchemaName, listBackups, restoreColumnSql, restoreTableSql, type BackupRow } from '../../apply/backup.js';
-import { tenantHistory, type AppliedPlan } from '../../apply/history.js';
+import { backupSchemaName } from '../../config/tmSchemas.js';
 import { connect, databaseTarget } from '../../db/connect.js';
 import { diffSchemas } from '../../diff/diff.js';
 import type { Hazard, Step } from '../../diff/step.js';
 import { TmError } from '../../errors.js';
+import { restoreColumnSql, restoreTableSql, type BackupRow } from '../../meta/backups.js';
+import type { AppliedPlan } from '../../meta/history.js';
+import { MetadataStore } from '../../meta/store.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { buildPlan } from '../build.js';
 import { selectDatabases, tenantSchemas, type FleetContext } from '../planner.js';
@@ -92,7 +94,8 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
   try {
     current = (await introspectSnapshot(client, [schema])).get(schema);
     if (!current) throw new TmError(`${schema} does not exist in database "${database}": there is nothing to roll back.`, '`tm status` lists the tenant schemas and what was applied to each.');
-    history = await tenantHistory(client, metadataSchema, schema);
+    const meta = new MetadataStore(client, metadataSchema);
+    history = await meta.history.ofTenant(schema);
     at = history.map((h) => h.planId === options.name || h.name === options.name).lastIndexOf(true);
     if (at < 0) {
       const names = history.slice(-10).map((h) => (h.kind === 'migrate' ? h.name : `${h.name} (${h.kind})`));
@@ -101,7 +104,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
         history.length ? `Its latest plans, oldest first: ${names.join(', ')}.` : 'tm has not applied any plan to it.',
       );
     }
-    backups = await listBackups(client, metadataSchema, { tenants: [schema], planIds: history.slice(at).map((h) => h.planId) });
+    backups = await meta.backups.list({ tenants: [schema], planIds: history.slice(at).map((h) => h.planId) });
   } finally {
     await client.end();
   }
