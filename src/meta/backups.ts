@@ -16,7 +16,6 @@
 import type pg from 'pg';
 import { sha256 } from '../catalog/fingerprint.js';
 import { isConnectionLost } from '../db/connect.js';
-import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
 import { backupSchemaName } from '../config/tmSchemas.js';
 import { quoteIdent } from '../sql/quote.js';

@@ -13,7 +13,8 @@ import { History } from './history.js';
 import { MigrationLock } from './lock.js';
 import { StateCheck } from './stateCheck.js';
 
-export class MetadataStore {
+/** Over `Client`: a pg.Client where its owner ends the connection through the store (the applier's lock connection). */
+export class MetadataStore<Client extends pg.ClientBase = pg.ClientBase> {
   /** Plans applied, per tenant, and the models of the states they started from. */
   readonly history: History;
   /** Copies taken before destructive steps, and the backup schema they are in. */
@@ -24,7 +25,7 @@ export class MetadataStore {
   readonly lock: MigrationLock;
 
   constructor(
-    readonly client: pg.ClientBase,
+    readonly client: Client,
     /** tenants.yaml's metadataSchema. */
     readonly schema: string,
   ) {
