@@ -48,9 +48,11 @@ export interface Job {
   quick: boolean;
 }
 
+/** Applies one tenant: the quick way when it can, else (or when that fails) the careful way; says how it ended. */
 export async function applyTenant(
   client: pg.ClientBase,
   plan: Plan,
+  /** The metadata store over `client`: the history row goes in the tenant's own transaction. */
   meta: MetadataStore,
   database: string,
   job: Job,
@@ -97,6 +99,7 @@ export async function applyTenant(
   }
 }
 
+/** One attempt the careful way (a lock timeout is retried by applyTenant). */
 async function applyTenantOnce(client: pg.ClientBase, plan: Plan, meta: MetadataStore, job: Job, options: ApplyOptions): Promise<TenantOutcome> {
   const { cohort, schema } = job;
   // The opening statements in one round trip.
