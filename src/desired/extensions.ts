@@ -18,7 +18,8 @@
  * so such a type or operator class prints qualified (`public.citext`) for the
  * scratch schema and every tenant alike.
  */
-import type { Step } from '../diff/step.js';
+import { makeStep, type Step } from '../diff/step.js';
+import { ref } from '../catalog/objectRef.js';
 import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
@@ -84,15 +85,14 @@ export async function extensionSteps(db: Queryable, listed: ListedExtension[], e
   return [
     ...schemas
       .filter((s) => !present.has(s))
-      .map((s): Step => ({ action: 'create', object: `schema "${s}"`, sql: `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`, transactional: true, hazards: [] })),
+      .map((s) => makeStep('create', ref.schema(s), `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)}`)),
     ...missing.map(
-      (m): Step => ({
-        action: 'create',
-        object: `extension "${m.name}"`,
-        sql: `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(m.name)} SCHEMA ${quoteIdent(m.schema)}${m.version ? ` VERSION ${quoteLiteral(m.version)}` : ''}`,
-        transactional: true,
-        hazards: [],
-      }),
+      (m) =>
+        makeStep(
+          'create',
+          ref.extension(m.name),
+          `CREATE EXTENSION IF NOT EXISTS ${quoteIdent(m.name)} SCHEMA ${quoteIdent(m.schema)}${m.version ? ` VERSION ${quoteLiteral(m.version)}` : ''}`,
+        ),
     ),
   ];
 }

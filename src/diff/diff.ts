@@ -32,7 +32,8 @@ import type {
 } from '../catalog/model.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
 import { renamedTo, sameConstraint, sameIndex, tableRenames, type TableRenames } from './renames.js';
-import type { Hazard, HazardType, Step, StepAction } from './step.js';
+import { makeStep, type Hazard, type HazardType, type Step } from './step.js';
+import { ref } from '../catalog/objectRef.js';
 import { columnChange, enumPredicate, foreignKeyUsesAny, recreatedColumns, typeChangeHazards, usesAny } from './columnChange.js';
 
 const q = quoteIdent;
@@ -41,9 +42,7 @@ function hazard(type: HazardType, message: string): Hazard {
   return { type, message };
 }
 
-function step(action: StepAction, object: string, sql: string, hazards: Hazard[] = [], transactional = true): Step {
-  return { action, object, sql, transactional, hazards };
-}
+const step = makeStep;
 
 function keys<T>(record: Record<string, T>): string[] {
   return Object.keys(record).sort();
@@ -101,10 +100,6 @@ function indexSql(name: string, index: IndexModel): string {
 
 function sequenceOptions(seq: SequenceModel): string {
   return `AS ${seq.dataType} INCREMENT BY ${seq.increment} MINVALUE ${seq.min} MAXVALUE ${seq.max} START WITH ${seq.start} CACHE ${seq.cache}${seq.cycle ? ' CYCLE' : ' NO CYCLE'}`;
-}
-
-function columnObject(table: string, column: string): string {
-  return `column ${q(table)}.${q(column)}`;
 }
 
 /** Columns of `model` whose type is the enum (or an array of it). */
@@ -184,13 +179,13 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const target = to.views[name];
     if (target && target.definition === from.views[name].definition && target.materialized === from.views[name].materialized) continue;
     const kind = from.views[name].materialized ? 'MATERIALIZED VIEW' : 'VIEW';
-    dropViews.push(step('drop', `${kind.toLowerCase()} ${q(name)}`, `DROP ${kind} ${q(name)}`));
+    dropViews.push(step('drop', ref.view(name, from.views[name].materialized), `DROP ${kind} ${q(name)}`));
   }
   for (const name of keys(to.views)) {
     const current = from.views[name];
     if (current && current.definition === to.views[name].definition && current.materialized === to.views[name].materialized) continue;
     const kind = to.views[name].materialized ? 'MATERIALIZED VIEW' : 'VIEW';
-    createViews.push(step('create', `${kind.toLowerCase()} ${q(name)}`, `CREATE ${kind} ${q(name)} AS ${to.views[name].definition.trim().replace(/;$/, '')}`));
+    createViews.push(step('create', ref.view(name, to.views[name].materialized), `CREATE ${kind} ${q(name)} AS ${to.views[name].definition.trim().replace(/;$/, '')}`));
   }
 
   const droppedTables = removed(from.tables, to.tables);
@@ -206,14 +201,14 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
       if (a[name].kind !== 'foreign key') continue;
       if (b[name] && sameConstraint(a[name], b[name]) && !foreignKeyUsesAny(recreated, table, a[name])) continue;
       if (renames.get(table)!.constraints.has(name)) continue;
-      dropForeignKeys.push(step('drop', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
+      dropForeignKeys.push(step('drop', ref.constraint(table, name, 'foreign key'), `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
     }
   }
   for (const table of droppedTables) {
     const a = from.tables[table].constraints;
     for (const name of keys(a)) {
       if (a[name].kind === 'foreign key' && a[name].references !== table && droppedTables.includes(a[name].references ?? '')) {
-        dropForeignKeys.push(step('drop', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
+        dropForeignKeys.push(step('drop', ref.constraint(table, name, 'foreign key'), `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
       }
     }
   }
@@ -226,27 +221,27 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
       if (a.constraints[name].kind === 'foreign key') continue;
       if (b.constraints[name] && sameConstraint(a.constraints[name], b.constraints[name]) && !usesAny(recreated.get(table), a.constraints[name])) continue;
       if (renames.get(table)!.constraints.has(name)) continue;
-      dropIndexes.push(step('drop', `${a.constraints[name].kind} ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
+      dropIndexes.push(step('drop', ref.constraint(table, name, a.constraints[name].kind), `ALTER TABLE ${q(table)} DROP CONSTRAINT ${q(name)}`));
     }
     for (const name of keys(a.indexes)) {
       if (b.indexes[name] && sameIndex(a.indexes[name], b.indexes[name]) && !usesAny(recreated.get(table), a.indexes[name])) continue;
       if (renames.get(table)!.indexes.has(name)) continue;
-      dropIndexes.push(step('drop', `index ${q(name)}`, `DROP INDEX ${q(name)}`));
+      dropIndexes.push(step('drop', ref.index(table, name), `DROP INDEX ${q(name)}`));
     }
   }
 
   // 4. Tables that go.
   for (const table of droppedTables) {
-    dropTables.push(step('drop', `table ${q(table)}`, `DROP TABLE ${q(table)}`, [hazard('DATA_LOSS', `drops table ${q(table)} and all its rows`)]));
+    dropTables.push(step('drop', ref.table(table), `DROP TABLE ${q(table)}`, [hazard('DATA_LOSS', `drops table ${q(table)} and all its rows`)]));
   }
 
   // 4b. Renames: after the drops (the new name may be one that goes), before the creates (the old one may come back).
   for (const table of keptTables) {
     const { indexes, constraints } = renames.get(table)!;
-    for (const [old, name] of indexes) renameSteps.push(step('alter', `index ${q(old)}`, `ALTER INDEX ${q(old)} RENAME TO ${q(name)}`));
+    for (const [old, name] of indexes) renameSteps.push(step('alter', ref.index(table, old), `ALTER INDEX ${q(old)} RENAME TO ${q(name)}`));
     for (const [old, name] of constraints) {
       const kind = from.tables[table].constraints[old].kind;
-      renameSteps.push(step('alter', `${kind} ${q(old)} on ${q(table)}`, `ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(old)} TO ${q(name)}`));
+      renameSteps.push(step('alter', ref.constraint(table, old, kind), `ALTER TABLE ${q(table)} RENAME CONSTRAINT ${q(old)} TO ${q(name)}`));
     }
   }
 
@@ -254,7 +249,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
   const recreatedEnums = new Set<string>();
   for (const name of added(from.enums, to.enums)) {
     const values = to.enums[name].values.map(quoteLiteral).join(', ');
-    enums.push(step('create', `enum ${q(name)}`, `CREATE TYPE ${q(name)} AS ENUM (${values})`));
+    enums.push(step('create', ref.enum(name), `CREATE TYPE ${q(name)} AS ENUM (${values})`));
   }
   for (const name of kept(from.enums, to.enums)) {
     const a = from.enums[name];
@@ -266,7 +261,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
         const index = b.values.indexOf(value);
         const next = b.values.slice(index + 1).find((v) => a.values.includes(v));
         const position = next === undefined ? '' : ` BEFORE ${quoteLiteral(next)}`;
-        enums.push(step('alter', `enum ${q(name)}`, `ALTER TYPE ${q(name)} ADD VALUE ${quoteLiteral(value)}${position}`));
+        enums.push(step('alter', ref.enum(name), `ALTER TYPE ${q(name)} ADD VALUE ${quoteLiteral(value)}${position}`));
       }
       continue;
     }
@@ -280,44 +275,44 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
           hazard('MAY_FAIL_ON_DATA', `fails if a row still uses ${gone.map(quoteLiteral).join(', ')}`),
         ]
       : [];
-    enums.push(step('create', `enum ${q(temp)}`, `CREATE TYPE ${q(temp)} AS ENUM (${b.values.map(quoteLiteral).join(', ')})`));
+    enums.push(step('create', ref.enum(temp), `CREATE TYPE ${q(temp)} AS ENUM (${b.values.map(quoteLiteral).join(', ')})`));
     const users = columnsOfEnum(from, name);
     for (const { table, column, array } of users) {
       const current = from.tables[table].columns[column];
       if (current.default !== null) {
-        enums.push(step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} DROP DEFAULT`));
+        enums.push(step('alter', ref.column(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} DROP DEFAULT`));
       }
       const cast = array ? `${q(column)}::text[]::${q(temp)}[]` : `${q(column)}::text::${q(temp)}`;
       enums.push(
-        step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} TYPE ${q(temp)}${array ? '[]' : ''} USING (${cast})`, [
+        step('alter', ref.column(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} TYPE ${q(temp)}${array ? '[]' : ''} USING (${cast})`, [
           ...hazards,
           hazard('TABLE_REWRITE', `rewrites table ${q(table)} to change the type of ${q(column)}`),
           hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`),
         ]),
       );
     }
-    enums.push(step('alter', `enum ${q(name)}`, `ALTER TYPE ${q(name)} RENAME TO ${q(name + '_old')}`));
-    enums.push(step('alter', `enum ${q(temp)}`, `ALTER TYPE ${q(temp)} RENAME TO ${q(name)}`));
-    enums.push(step('drop', `enum ${q(name + '_old')}`, `DROP TYPE ${q(name + '_old')}`, users.length ? [] : hazards));
+    enums.push(step('alter', ref.enum(name), `ALTER TYPE ${q(name)} RENAME TO ${q(name + '_old')}`));
+    enums.push(step('alter', ref.enum(temp), `ALTER TYPE ${q(temp)} RENAME TO ${q(name)}`));
+    enums.push(step('drop', ref.enum(name + '_old'), `DROP TYPE ${q(name + '_old')}`, users.length ? [] : hazards));
     for (const { table, column } of users) {
       const target = to.tables[table]?.columns[column];
       const current = from.tables[table].columns[column];
       // Put back a default that stays the same; changed defaults are set with the other column changes.
       if (current.default !== null && target && target.default === current.default) {
-        enums.push(step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} SET DEFAULT ${target.default}`));
+        enums.push(step('alter', ref.column(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} SET DEFAULT ${target.default}`));
       }
     }
   }
 
   // 6. Sequences (before tables: defaults call nextval on them).
   for (const name of added(from.sequences, to.sequences)) {
-    sequences.push(step('create', `sequence ${q(name)}`, `CREATE SEQUENCE ${q(name)} ${sequenceOptions(to.sequences[name])}`));
+    sequences.push(step('create', ref.sequence(name), `CREATE SEQUENCE ${q(name)} ${sequenceOptions(to.sequences[name])}`));
   }
   for (const name of kept(from.sequences, to.sequences)) {
     const a = from.sequences[name];
     const b = to.sequences[name];
     if (sequenceOptions(a) !== sequenceOptions(b)) {
-      sequences.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} ${sequenceOptions(b)}`));
+      sequences.push(step('alter', ref.sequence(name), `ALTER SEQUENCE ${q(name)} ${sequenceOptions(b)}`));
     }
   }
 
@@ -328,7 +323,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     for (const name of keys(t.constraints)) {
       if (t.constraints[name].kind !== 'foreign key') lines.push('    ' + constraintClause(name, t.constraints[name]));
     }
-    createTables.push(step('create', `table ${q(table)}`, `CREATE TABLE ${q(table)} (\n${lines.join(',\n')}\n)`));
+    createTables.push(step('create', ref.table(table), `CREATE TABLE ${q(table)} (\n${lines.join(',\n')}\n)`));
   }
 
   // 8. Columns of kept tables.
@@ -351,7 +346,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
         const hazards: Hazard[] = [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} violate ${c.kind} ${q(name)}`)];
         if (c.kind !== 'check') hazards.push(hazard('INDEX_BUILD', `builds an index on ${q(table)}, blocking writes while it runs`));
         hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} while existing rows are checked`));
-        addIndexes.push(step('create', `${c.kind} ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} ADD ${constraintClause(name, c)}`, hazards));
+        addIndexes.push(step('create', ref.constraint(table, name, c.kind), `ALTER TABLE ${q(table)} ADD ${constraintClause(name, c)}`, hazards));
       }
     }
     for (const name of keys(b.indexes)) {
@@ -366,10 +361,10 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
         hazards[0] = hazard('INDEX_BUILD', `builds index ${q(name)} on ${q(table)} concurrently: slower, writes continue`);
         hazards.push(hazard('NON_TRANSACTIONAL', `runs after the tenant's transaction commits; if it fails, the invalid index it leaves is dropped and the build retried by re-running apply`));
         const sql = indexSql(name, b.indexes[name]).replace(/^CREATE (UNIQUE )?INDEX /, (m) => m + 'CONCURRENTLY ');
-        addIndexes.push(step('create', `index ${q(name)}`, sql, hazards, false));
+        addIndexes.push(step('create', ref.index(table, name), sql, hazards, false));
         continue;
       }
-      addIndexes.push(step('create', `index ${q(name)}`, indexSql(name, b.indexes[name]), hazards));
+      addIndexes.push(step('create', ref.index(table, name), indexSql(name, b.indexes[name]), hazards));
     }
   }
 
@@ -383,7 +378,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const fromColumn = from.tables[owner.table]?.columns[owner.column];
     if (column && fromColumn && column.generated === fromColumn.generated) continue;
     released.add(name);
-    releases.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} OWNED BY NONE`));
+    releases.push(step('alter', ref.sequence(name), `ALTER SEQUENCE ${q(name)} OWNED BY NONE`));
   }
 
   // 10. Sequence ownership, once the owning columns exist.
@@ -392,7 +387,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const current = released.has(name) ? null : (from.sequences[name]?.ownedBy ?? null);
     if (JSON.stringify(owner) === JSON.stringify(current)) continue;
     const target = owner ? `${q(owner.table)}.${q(owner.column)}` : 'NONE';
-    ownership.push(step('alter', `sequence ${q(name)}`, `ALTER SEQUENCE ${q(name)} OWNED BY ${target}`));
+    ownership.push(step('alter', ref.sequence(name), `ALTER SEQUENCE ${q(name)} OWNED BY ${target}`));
   }
 
   // 11. Foreign keys, once every table and unique index they need exists.
@@ -406,7 +401,7 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
       if (a[name] && sameConstraint(a[name], b[name]) && !foreignKeyUsesAny(recreated, table, b[name])) continue;
       if (renamed.has(name)) continue;
       const hazards = isNew ? [] : [hazard('MAY_FAIL_ON_DATA', `fails if existing rows of ${q(table)} reference missing rows of ${q(b[name].references ?? '')}`)];
-      addForeignKeys.push(step('create', `foreign key ${q(name)} on ${q(table)}`, `ALTER TABLE ${q(table)} ADD ${constraintClause(name, b[name])}`, hazards));
+      addForeignKeys.push(step('create', ref.constraint(table, name, 'foreign key'), `ALTER TABLE ${q(table)} ADD ${constraintClause(name, b[name])}`, hazards));
     }
   }
 
@@ -415,10 +410,10 @@ export function diffSchemas(from: SchemaModel, to: SchemaModel, options: DiffOpt
     const owner = from.sequences[name].ownedBy;
     if (owner && !to.tables[owner.table]?.columns[owner.column]) continue;
     // Its current value goes too: a sequence made again starts over and hands out used ids.
-    dropLast.push(step('drop', `sequence ${q(name)}`, `DROP SEQUENCE ${q(name)}`, [hazard('DATA_LOSS', `drops sequence ${q(name)} and its current value`)]));
+    dropLast.push(step('drop', ref.sequence(name), `DROP SEQUENCE ${q(name)}`, [hazard('DATA_LOSS', `drops sequence ${q(name)} and its current value`)]));
   }
   for (const name of removed(from.enums, to.enums)) {
-    dropLast.push(step('drop', `enum ${q(name)}`, `DROP TYPE ${q(name)}`));
+    dropLast.push(step('drop', ref.enum(name), `DROP TYPE ${q(name)}`));
   }
 
   return [
@@ -445,12 +440,12 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
   const adds: Step[] = [];
   const alters: Step[] = [];
   const alter = (column: string, sql: string, hazards: Hazard[] = []) =>
-    alters.push(step('alter', columnObject(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} ${sql}`, hazards));
+    alters.push(step('alter', ref.column(table, column), `ALTER TABLE ${q(table)} ALTER COLUMN ${q(column)} ${sql}`, hazards));
   const hasRowsNote = `existing rows of ${q(table)}`;
 
   const dropColumn = (column: string) =>
     drops.push(
-      step('drop', columnObject(table, column), `ALTER TABLE ${q(table)} DROP COLUMN ${q(column)}`, [
+      step('drop', ref.column(table, column), `ALTER TABLE ${q(table)} DROP COLUMN ${q(column)}`, [
         hazard('DATA_LOSS', `drops column ${q(table)}.${q(column)} and its values`),
       ]),
     );
@@ -463,7 +458,7 @@ function diffColumns(table: string, from: TableModel, to: TableModel, recreatedE
       hazards.push(hazard('TABLE_REWRITE', `fills ${q(column)} row by row, rewriting ${q(table)}`));
       hazards.push(hazard('ACCESS_EXCLUSIVE_LOCK', `locks table ${q(table)} against reads and writes while it is rewritten`));
     }
-    adds.push(step('create', columnObject(table, column), `ALTER TABLE ${q(table)} ADD COLUMN ${columnDefinition(column, c)}`, hazards));
+    adds.push(step('create', ref.column(table, column), `ALTER TABLE ${q(table)} ADD COLUMN ${columnDefinition(column, c)}`, hazards));
   };
 
   for (const column of removed(from.columns, to.columns)) dropColumn(column);

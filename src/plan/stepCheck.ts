@@ -28,6 +28,7 @@ import { splitStatements } from '../sql/split.js';
 import { isName, tokenize, type Token } from '../sql/tokens.js';
 import type { Cohort, Plan } from './types.js';
 import type { Step } from '../diff/step.js';
+import type { ObjectRef } from '../catalog/objectRef.js';
 import type { SchemaModel } from '../catalog/model.js';
 
 /** Functions no tm plan calls, that reach files, other sessions or databases, settings or locks. */
@@ -165,8 +166,8 @@ export function checkTenantStep(step: Step, context: StepContext): string | null
       .slice(from, from + count)
       .map((t) => (t.kind === 'word' ? t.value : '\0'))
       .join(' ');
-  const restore = step.object.startsWith('data of ');
-  const shape = statementShape(words, step.object);
+  const restore = step.target.kind === 'data';
+  const shape = statementShape(words, step.target);
   if (!shape) return `not a statement tm writes (${describeStart(tokens)})`;
   if (!step.transactional && shape !== 'concurrent index') return 'outside the transaction, tm runs only CREATE INDEX CONCURRENTLY';
   if (step.transactional && shape === 'concurrent index') return 'CREATE INDEX CONCURRENTLY inside the transaction';
@@ -202,7 +203,7 @@ export function checkTenantStep(step: Step, context: StepContext): string | null
 
 type Shape = 'statement' | 'alter table' | 'concurrent index';
 
-function statementShape(words: (from: number, count: number) => string, object: string): Shape | null {
+function statementShape(words: (from: number, count: number) => string, target: ObjectRef): Shape | null {
   const first = words(0, 2);
   if (first === 'create table') return words(3, 1) === '\0' ? 'statement' : null; // `CREATE TABLE name (`, never `… AS SELECT`
   if (/^create (unique )?index concurrently\b/.test(words(0, 4))) return 'concurrent index';
@@ -216,8 +217,8 @@ function statementShape(words: (from: number, count: number) => string, object: 
   if (first === 'alter sequence') return 'statement';
   if (/^drop (table|index|type|sequence|view|materialized view)\b/.test(words(0, 3))) return 'statement';
   // A rollback's restores from the backup tables, and the sequences set past the values restored.
-  if (object.startsWith('data of ') && (first === 'insert into' || words(0, 1) === 'update')) return 'statement';
-  if (object.startsWith('sequence of ') && words(0, 2) === 'select setval') return 'statement';
+  if (target.kind === 'data' && (first === 'insert into' || words(0, 1) === 'update')) return 'statement';
+  if (target.kind === 'column sequence' && words(0, 2) === 'select setval') return 'statement';
   return null;
 }
 

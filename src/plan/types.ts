@@ -10,7 +10,7 @@ import type { BackupTarget } from '../meta/backups.js';
 /** What a cohort copies before its destructive steps: the metadata store's type (src/meta/backups.ts), written into plans as is. */
 export type { BackupTarget };
 
-export const PLAN_FORMAT_VERSION = 1;
+export const PLAN_FORMAT_VERSION = 2;
 
 export type PlanKind = 'migrate' | 'sync' | 'rollback' | 'reset';
 

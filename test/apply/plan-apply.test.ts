@@ -101,8 +101,8 @@ describe('tm plan + tm apply (real binary)', function () {
 
     it('another format version: names both versions', async () => {
       const plan = JSON.parse(original);
-      plan.formatVersion = 2;
-      await expectRefused(JSON.stringify(plan, null, 2), /has plan format version 2; this tm reads version 1\./);
+      plan.formatVersion = 1;
+      await expectRefused(JSON.stringify(plan, null, 2), /has plan format version 1; this tm reads version 2\./);
     });
 
     it('a missing file: cannot read', async () => {

@@ -162,9 +162,9 @@ const CASES: Case[] = [
     maxSeconds: 90,
   },
   // Plan files
-  { name: 'plan: truncated JSON', plan: () => '{"formatVersion": 1, "id": "x", "cohorts": [', args: PLAN, message: /^Error: hostile\.plan\.json is not valid JSON \(.*\); it may be truncated\.$/m },
-  { name: 'plan: wrong format version', plan: (p) => ({ ...p, formatVersion: 99 }), args: PLAN, message: /^Error: hostile\.plan\.json has plan format version 99; this tm reads version 1\.$/m },
-  { name: 'plan: not a plan (valid JSON, wrong shape)', plan: () => '{"formatVersion": 1, "cohorts": "all of them"}', args: PLAN, message: /^Error: hostile\.plan\.json is not a valid plan: / },
+  { name: 'plan: truncated JSON', plan: () => '{"formatVersion": 2, "id": "x", "cohorts": [', args: PLAN, message: /^Error: hostile\.plan\.json is not valid JSON \(.*\); it may be truncated\.$/m },
+  { name: 'plan: wrong format version', plan: (p) => ({ ...p, formatVersion: 99 }), args: PLAN, message: /^Error: hostile\.plan\.json has plan format version 99; this tm reads version 2\.$/m },
+  { name: 'plan: not a plan (valid JSON, wrong shape)', plan: () => '{"formatVersion": 2, "cohorts": "all of them"}', args: PLAN, message: /^Error: hostile\.plan\.json is not a valid plan: / },
   {
     name: 'plan: edited SQL',
     plan: (p) => {
@@ -241,7 +241,7 @@ const CASES: Case[] = [
   },
   {
     name: 'plan: huge (valid JSON, 20 MB, not a plan)',
-    plan: () => JSON.stringify({ formatVersion: 1, junk: 'x'.repeat(20_000_000) }),
+    plan: () => JSON.stringify({ formatVersion: 2, junk: 'x'.repeat(20_000_000) }),
     args: PLAN,
     message: /^Error: hostile\.plan\.json is not a valid plan: /m,
     maxOutput: 3000,

@@ -13,6 +13,8 @@ import { renderPlanText } from '../../src/output/planText.js';
 import { renderShowText } from '../../src/output/showText.js';
 import { buildPlan, planHasChanges, planIntegrity } from '../../src/plan/build.js';
 import type { Plan } from '../../src/plan/types.js';
+import { makeStep } from '../../src/diff/step.js';
+import { ref } from '../../src/catalog/objectRef.js';
 import { runTm } from '../harness/cli.js';
 import { useFreshDatabase } from '../harness/database.js';
 import { fleetProject, output, removeFleetProjects } from '../support/fleet.js';
@@ -251,7 +253,7 @@ describe('tm show', function () {
   });
 
   describe('statements once per database (extensions a database lacks)', () => {
-    const steps = [{ action: 'create' as const, object: 'extension "citext"', sql: 'CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "public"', transactional: true, hazards: [] }];
+    const steps = [makeStep('create', ref.extension('citext'), 'CREATE EXTENSION IF NOT EXISTS "citext" SCHEMA "public"')];
     const withSteps = (plan: Plan) => {
       const databaseSteps = [{ database: 'main', steps }];
       const { integrity: _old, ...content } = { ...plan, databaseSteps };

@@ -187,7 +187,7 @@ describe('parsePlan (pure)', () => {
 
   it('refuses a truncated file, another format version, and a file that is not a plan, each with its own message', () => {
     expect(() => parsePlan(text.slice(0, text.length / 2), 'p.json')).to.throw(TmError, /^p\.json is not valid JSON \(.*\); it may be truncated\.$/);
-    expect(() => parsePlan(JSON.stringify({ ...plan, formatVersion: 2 }), 'p.json')).to.throw(TmError, /^p\.json has plan format version 2; this tm reads version 1\.$/);
+    expect(() => parsePlan(JSON.stringify({ ...plan, formatVersion: 1 }), 'p.json')).to.throw(TmError, /^p\.json has plan format version 1; this tm reads version 2\.$/);
     expect(() => parsePlan('{}', 'p.json')).to.throw(TmError, /has plan format version undefined/);
     const { cohorts: _dropped, ...noCohorts } = plan;
     expect(() => parsePlan(JSON.stringify(noCohorts), 'p.json')).to.throw(TmError, /^p\.json is not a valid plan: /);

@@ -13,7 +13,8 @@ import { goldenPlan } from '../support/synthetic-plan.js';
 import { assertPlanSteps, checkPlanSteps, checkTenantStep, type StepContext } from '../../src/plan/stepCheck.js';
 import { loadTenantsConfig } from '../../src/config/tenants.js';
 import type { TenantsConfig } from '../../src/config/tenants.js';
-import type { Step } from '../../src/diff/step.js';
+import { makeStep, type Step } from '../../src/diff/step.js';
+import { ref, type ObjectRef } from '../../src/catalog/objectRef.js';
 
 const CONFIG: TenantsConfig = {
   path: '/x/tenants.yaml',
@@ -30,7 +31,7 @@ const context: StepContext = {
   backupSchema: 'tm_backup',
   backupTables: new Set(['b1_tenant_a_User']),
 };
-const step = (sql: string, object = 'table "User"', transactional = true): Step => ({ action: 'create', object, sql, transactional, hazards: [] });
+const step = (sql: string, target: ObjectRef = ref.table('User'), transactional = true): Step => makeStep('create', target, sql, [], transactional);
 
 describe('plan step check (what a plan may run)', function () {
   this.timeout(240_000);
@@ -57,8 +58,8 @@ describe('plan step check (what a plan may run)', function () {
       'ALTER TABLE "User" ALTER COLUMN "x" TYPE pg_catalog.int8 USING "x"::pg_catalog.int8',
     ];
     for (const sql of ok) expect(checkTenantStep(step(sql), context), sql).to.equal(null);
-    expect(checkTenantStep(step('CREATE INDEX CONCURRENTLY "i" ON "User" USING btree (name)', 'index "i"', false), context)).to.equal(null);
-    const restore = step('UPDATE "User" AS t SET "name" = b."name"::text FROM "tm_backup"."b1_tenant_a_User" AS b WHERE t."id" = b."id"::integer', 'data of column "User"."name"');
+    expect(checkTenantStep(step('CREATE INDEX CONCURRENTLY "i" ON "User" USING btree (name)', ref.index('User', 'i'), false), context)).to.equal(null);
+    const restore = step('UPDATE "User" AS t SET "name" = b."name"::text FROM "tm_backup"."b1_tenant_a_User" AS b WHERE t."id" = b."id"::integer', ref.data('User', 'name'));
     expect(checkTenantStep(restore, context)).to.equal(null);
   });
 
@@ -103,10 +104,10 @@ describe('plan step check (what a plan may run)', function () {
     ];
     for (const [sql, reason] of refused) expect(checkTenantStep(step(sql), context), sql).to.match(reason);
     // A restore reads only the backup tables the rollback names.
-    const restore = step('INSERT INTO "User" ("id") OVERRIDING SYSTEM VALUE SELECT b."id" FROM "tm_backup"."b2_tenant_b_User" AS b', 'data of table "User"');
+    const restore = step('INSERT INTO "User" ("id") OVERRIDING SYSTEM VALUE SELECT b."id" FROM "tm_backup"."b2_tenant_b_User" AS b', ref.data('User', null));
     expect(checkTenantStep(restore, context)).to.match(/names "tm_backup"\."b2_tenant_b_User"/);
     expect(checkTenantStep(step('CREATE INDEX CONCURRENTLY "i" ON "User" (name)'), context)).to.match(/inside the transaction/);
-    expect(checkTenantStep(step('DROP TABLE "User"', 'table "User"', false), context)).to.match(/outside the transaction/);
+    expect(checkTenantStep(step('DROP TABLE "User"', ref.table('User'), false), context)).to.match(/outside the transaction/);
   });
 
   it('names cohort and step in its refusal, with control characters of the plan shown escaped', () => {

@@ -1,0 +1,80 @@
+/**
+ * A typed reference to one object of a tenant schema (or, for `schema` and
+ * `extension`, of its database): what a plan step changes. Readers of a plan
+ * (backups, rollback, privileges, apply's deferred steps) use it instead of
+ * parsing a step's label or SQL; the label (`objectLabel`) is for people only.
+ *
+ * Names are unqualified and unquoted, as in the catalog model.
+ */
+import { quoteIdent } from '../sql/quote.js';
+import type { ConstraintKind } from './model.js';
+
+export type ObjectRef =
+  | { kind: 'schema'; name: string }
+  | { kind: 'extension'; name: string }
+  | { kind: 'table'; name: string }
+  | { kind: 'column'; table: string; name: string }
+  | { kind: 'constraint'; table: string; name: string; constraintKind: ConstraintKind }
+  | { kind: 'index'; table: string; name: string }
+  | { kind: 'enum'; name: string }
+  | { kind: 'sequence'; name: string }
+  | { kind: 'view'; name: string; materialized: boolean }
+  /** The values of a table (column null) or of one column, as `tm rollback` puts them back. */
+  | { kind: 'data'; table: string; column: string | null }
+  /** The sequence behind a serial or identity column, as `tm rollback` moves it past the values it put back. */
+  | { kind: 'column sequence'; table: string; column: string };
+
+export type ObjectKind = ObjectRef['kind'];
+
+export const OBJECT_KINDS: readonly ObjectKind[] = ['schema', 'extension', 'table', 'column', 'constraint', 'index', 'enum', 'sequence', 'view', 'data', 'column sequence'];
+
+const q = quoteIdent;
+
+/** What a reviewer reads: `table "User"`, `column "User"."email"`, `foreign key "x" on "Post"`. */
+export function objectLabel(ref: ObjectRef): string {
+  switch (ref.kind) {
+    case 'column':
+      return `column ${q(ref.table)}.${q(ref.name)}`;
+    case 'constraint':
+      return `${ref.constraintKind} ${q(ref.name)} on ${q(ref.table)}`;
+    case 'view':
+      return `${ref.materialized ? 'materialized view' : 'view'} ${q(ref.name)}`;
+    case 'data':
+      return `data of ${ref.column === null ? `table ${q(ref.table)}` : `column ${q(ref.table)}.${q(ref.column)}`}`;
+    case 'column sequence':
+      return `sequence of column ${q(ref.table)}.${q(ref.column)}`;
+    default:
+      return `${ref.kind} ${q(ref.name)}`;
+  }
+}
+
+/** The table an object belongs to (itself for a table), or null for objects outside tables. */
+export function tableOf(ref: ObjectRef): string | null {
+  switch (ref.kind) {
+    case 'table':
+      return ref.name;
+    case 'column':
+    case 'constraint':
+    case 'index':
+    case 'data':
+    case 'column sequence':
+      return ref.table;
+    default:
+      return null;
+  }
+}
+
+/** Constructors, so that call sites read `ref.column(table, name)`. */
+export const ref = {
+  schema: (name: string): ObjectRef => ({ kind: 'schema', name }),
+  extension: (name: string): ObjectRef => ({ kind: 'extension', name }),
+  table: (name: string): ObjectRef => ({ kind: 'table', name }),
+  column: (table: string, name: string): ObjectRef => ({ kind: 'column', table, name }),
+  constraint: (table: string, name: string, constraintKind: ConstraintKind): ObjectRef => ({ kind: 'constraint', table, name, constraintKind }),
+  index: (table: string, name: string): ObjectRef => ({ kind: 'index', table, name }),
+  enum: (name: string): ObjectRef => ({ kind: 'enum', name }),
+  sequence: (name: string): ObjectRef => ({ kind: 'sequence', name }),
+  view: (name: string, materialized: boolean): ObjectRef => ({ kind: 'view', name, materialized }),
+  data: (table: string, column: string | null): ObjectRef => ({ kind: 'data', table, column }),
+  columnSequence: (table: string, column: string): ObjectRef => ({ kind: 'column sequence', table, column }),
+};
