@@ -20,6 +20,7 @@
  */
 import type { ProjectEnvironment } from '../config/env.js';
 import type { TenantsConfig } from '../config/tenants.js';
+import { backupSchemaName } from '../config/tmSchemas.js';
 import { connect } from '../db/connect.js';
 import type { Queryable } from '../db/queryable.js';
 import type { Step } from '../diff/step.js';
@@ -27,7 +28,6 @@ import { TmError } from '../errors.js';
 import { targetsOf } from '../fleet/databases.js';
 import type { Plan } from '../plan/types.js';
 import { quoteIdent } from '../sql/quote.js';
-import { backupSchemaName } from './backup.js';
 
 export interface MissingPrivilege {
   /** `CREATE`, `USAGE`, `ownership`. */

@@ -11,62 +11,26 @@
  *
  * The server stops at the first statement that fails, so no step runs unless
  * the check before it passed, and COMMIT never runs after a failure.
- * tm_expect_state, a function tm keeps in the metadata schema, raises unless
- * the migration lock is held and the schema's signature (queries.ts) is one
- * this run has seen for the expected state: the same checks as the careful
- * way, made by the server. When anything fails, the transaction is rolled
+ * tm_expect_state, a function tm keeps in the metadata schema
+ * (meta/stateCheck.ts), raises unless the migration lock is held and the
+ * schema's signature (queries.ts) is one this run has seen for the expected
+ * state: the same checks as the careful way, made by the server. When anything fails, the transaction is rolled
  * back and the tenant goes the careful way, which tells stale from failed,
  * retries lock timeouts and records what happened.
  */
 import type pg from 'pg';
 import type { KnownStates } from '../catalog/introspect.js';
-import { isConnectionLost } from '../db/connect.js';
 import { runBatch, type BatchStatement } from '../db/batch.js';
+import type { HistoryRow } from '../meta/history.js';
+import type { MetadataStore } from '../meta/store.js';
 import type { Cohort, Plan } from '../plan/types.js';
 import { quoteIdent, quoteLiteral } from '../sql/quote.js';
-import { historyInserts, type HistoryRow } from './history.js';
-import { migrationLockHeldSql } from './lock.js';
-
-const SQLSTATE = 'TM001';
-
-function checkFunction(metadataSchema: string): string {
-  return `${quoteIdent(metadataSchema)}.tm_expect_state`;
-}
-
-/**
- * Creates or replaces the metadata schema's tm_expect_state for this
- * server's catalogs (under the migration lock). False when the role may not
- * (another role owns the function, say): tenants then all go the careful way.
- */
-export async function installStateCheck(db: pg.ClientBase, metadataSchema: string, states: KnownStates): Promise<boolean> {
-  await states.prepare(db);
-  try {
-    await db.query(createCheckFunction(metadataSchema, states));
-    return true;
-  } catch (error) {
-    if (isConnectionLost(error)) throw error;
-    return false;
-  }
-}
-
-function createCheckFunction(metadataSchema: string, states: KnownStates): string {
-  // search_path pg_catalog for the function, as for every catalog query: its signatures are those KnownStates reads.
-  return `CREATE OR REPLACE FUNCTION ${checkFunction(metadataSchema)}(schema_name text, signatures text[], lock_pid integer)
-RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog AS $tm$
-BEGIN
-  IF lock_pid IS NOT NULL AND NOT ${migrationLockHeldSql('lock_pid')} THEN
-    RAISE EXCEPTION 'the migration lock is no longer held' USING ERRCODE = '${SQLSTATE}';
-  END IF;
-  IF NOT EXISTS (SELECT FROM (${states.signatureQuery('schema_name')}) s WHERE s.signature = ANY (signatures)) THEN
-    RAISE EXCEPTION '% is not in a state seen before', schema_name USING ERRCODE = '${SQLSTATE}';
-  END IF;
-END $tm$`;
-}
 
 export interface QuickTenant {
   client: pg.ClientBase;
   plan: Plan;
-  metadataSchema: string;
+  /** The metadata store over `client`. */
+  meta: MetadataStore;
   cohort: Cohort;
   schema: string;
   states: KnownStates;
@@ -94,10 +58,7 @@ export function canGoQuickly(plan: Plan, cohort: Cohort, states: KnownStates): b
  */
 export async function applyQuickly(t: QuickTenant): Promise<boolean> {
   const { client, cohort, schema, states } = t;
-  const expect = (fp: string, lockPid?: number): BatchStatement => ({
-    text: `SELECT ${checkFunction(t.metadataSchema)}($1, $2::text[], $3::integer)`,
-    values: [schema, states.signaturesOf(fp), lockPid ?? null],
-  });
+  const expect = (fp: string, lockPid?: number): BatchStatement => t.meta.stateCheck.expect(schema, states.signaturesOf(fp), lockPid);
   const statements = cohort.steps.map((s) => s.sql);
   const batch: BatchStatement[] = [
     { text: 'BEGIN' },
@@ -106,7 +67,7 @@ export async function applyQuickly(t: QuickTenant): Promise<boolean> {
     { text: `SET LOCAL search_path TO ${quoteIdent(schema)}` },
     ...statements.map((text) => ({ text })),
     expect(cohort.afterFingerprint),
-    ...historyInserts(t.metadataSchema, { ...t.history, statements, beforeModel: states.modelOf(cohort.beforeFingerprint) ?? null }),
+    ...t.meta.history.inserts({ ...t.history, statements, beforeModel: states.modelOf(cohort.beforeFingerprint) ?? null }),
     { text: 'COMMIT' },
   ];
   const result = await runBatch(client, batch);

@@ -6,7 +6,7 @@
  */
 import type { TenantsConfig } from '../config/tenants.js';
 import { TmError } from '../errors.js';
-import type { Wave } from './apply.js';
+import type { Wave } from './options.js';
 
 export const LAST_WAVE = 'rest';
 

@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.js';
 import type { ProjectContext } from './context.js';
 import { TmCommand } from './base.js';
 import { confirm } from './confirm.js';
-import { databasesOption, parseDuration, parsePositiveInteger } from './options.js';
+import { databasesOption, parseDuration, parsePositiveInteger, parseSize } from './options.js';
 import { termName } from '../output/terminal.js';
 
 /** Backups listed after a run; the rest are in `tm backups list`. */
@@ -51,7 +51,9 @@ export interface KindRun {
 export async function runKindPlan(run: KindRun): Promise<number> {
   const parallelism = parsePositiveInteger(run.parallelism, '--parallelism');
   const lockWaitMs = parseDuration(run.lockWait, '--lock-wait');
-  const { parseSize, backupSchemaName, listBackups, formatBytes } = await import('../apply/backup.js');
+  const { backupSchemaName } = await import('../config/tmSchemas.js');
+  const { formatBytes } = await import('../meta/backups.js');
+  const { MetadataStore } = await import('../meta/store.js');
   const maxBackupBytes = parseSize(run.maxBackupSize, '--max-backup-size');
   const { renderPlanText } = await import('../output/planText.js');
   const { renderKindDetails, backupObject } = await import('../output/kindDetails.js');
@@ -118,7 +120,7 @@ export async function runKindPlan(run: KindRun): Promise<number> {
       const database = target.config;
       const client = await connect(target, 'backups');
       try {
-        for (const b of await listBackups(client, run.project.config.metadataSchema, { planIds: [plan.id] })) {
+        for (const b of await new MetadataStore(client, run.project.config.metadataSchema).backups.list({ planIds: [plan.id] })) {
           lines.push(`  ${termName(`${database.name}/${b.tenantSchema}: ${backupObject(b)} → ${b.backupSchema}.${b.backupTable}`)} (${b.rows} row(s), ${formatBytes(b.bytes)})`);
         }
       } finally {

@@ -31,3 +31,11 @@ export function parseCount(text: string, option: string): number {
 export function detailedExitCode(changes: boolean, hazards: boolean): number {
   return !changes ? 0 : hazards ? 3 : 2;
 }
+
+/** Parses a size such as 500MB, 10GB, 1TB or a plain number of bytes. */
+export function parseSize(text: string, option: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?$/i.exec(text.trim());
+  if (!match) throw new TmError(`${option} takes a size such as 500MB or 10GB, not "${text}".`);
+  const power = ['b', 'kb', 'mb', 'gb', 'tb'].indexOf((match[2] ?? 'b').toLowerCase());
+  return Math.round(Number(match[1]) * 1024 ** power);
+}

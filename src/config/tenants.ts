@@ -19,7 +19,7 @@ import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type
 import type { HazardType } from '../hazards.js';
 import { TmError } from '../errors.js';
 import { maskEmbeddedUrls } from './mask.js';
-import { backupSchemaName } from '../apply/backup.js';
+import { backupSchemaName, DEFAULT_METADATA_SCHEMA } from './tmSchemas.js';
 
 export interface TenantEntry {
   schema: string;
@@ -61,7 +61,6 @@ export interface TenantsConfig {
   waves: string[];
 }
 
-export const DEFAULT_METADATA_SCHEMA = 'tm';
 export const DEFAULT_EXTENSION_SCHEMA = 'public';
 
 /**

@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { introspectSchemas } from '../catalog/introspect.js';
 import type { SchemaModel } from '../catalog/model.js';
+import { DESIRED_SCHEMA_PREFIX } from '../config/tmSchemas.js';
 import type { Step } from '../diff/step.js';
 import { isReadOnlyError } from '../db/readOnly.js';
 import { TmError } from '../errors.js';
@@ -105,7 +106,7 @@ export async function materializeDesired(client: pg.ClientBase, rendered: Render
   checkAllowed(rendered);
   const extensions = rendered.flatMap((r) => r.sql.extensions);
   const statements = rendered.flatMap((r) => r.sql.statements);
-  const scratch = `tm_desired_${randomBytes(6).toString('hex')}`;
+  const scratch = `${DESIRED_SCHEMA_PREFIX}${randomBytes(6).toString('hex')}`;
   await beginScratch(client);
   try {
     const databaseSteps = await extensionSteps(client, extensions, extensionSchema);

@@ -9,8 +9,8 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { backupSchemaName } from '../apply/backup.js';
-import { DEFAULT_METADATA_SCHEMA, SCHEMA_NAME } from '../config/tenants.js';
+import { SCHEMA_NAME } from '../config/tenants.js';
+import { backupSchemaName, DEFAULT_METADATA_SCHEMA, DESIRED_SCHEMA_PREFIX } from '../config/tmSchemas.js';
 import type { Queryable } from '../db/queryable.js';
 import { locateSchema } from '../schema/locate.js';
 
@@ -78,7 +78,7 @@ export async function candidateSchemas(db: Queryable, metadataSchema = DEFAULT_M
       order by n.nspname`,
   );
   const own = new Set(['public', metadataSchema, backupSchemaName(metadataSchema)]);
-  return rows.filter((r) => !own.has(r.schema) && !r.schema.startsWith('tm_desired_') && SCHEMA_NAME.test(r.schema));
+  return rows.filter((r) => !own.has(r.schema) && !r.schema.startsWith(DESIRED_SCHEMA_PREFIX) && SCHEMA_NAME.test(r.schema));
 }
 
 /**

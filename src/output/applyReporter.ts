@@ -5,7 +5,7 @@
  * - anything else (CI logs, pipes): one plain line per tenant.
  */
 import cliProgress from 'cli-progress';
-import type { ApplyEvent, ApplyResult } from '../apply/apply.js';
+import type { ApplyEvent, ApplyResult } from '../apply/events.js';
 import { renderApplyEvent, renderApplySummary } from './applyText.js';
 import { paintApplyLine, styleFor } from './style.js';
 

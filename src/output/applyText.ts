@@ -3,7 +3,7 @@
  * object per event with --json. Names and server messages are printed with
  * their control characters visible (terminal.ts): each event stays one line.
  */
-import type { ApplyEvent, ApplyResult } from '../apply/apply.js';
+import type { ApplyEvent, ApplyResult } from '../apply/events.js';
 import { termName } from './terminal.js';
 
 export function renderApplyEvent(event: ApplyEvent): string | null {

@@ -3,7 +3,7 @@
  * then what its kind adds (backups before destructive steps, a rollback's
  * details; src/output/kindDetails.ts). `tm show` prints this.
  */
-import { backupSchemaName } from '../apply/backup.js';
+import { backupSchemaName } from '../config/tmSchemas.js';
 import { renderKindDetails } from './kindDetails.js';
 import type { Plan } from '../plan/types.js';
 import { renderPlanText } from './planText.js';

@@ -17,7 +17,7 @@ import { connect } from '../db/connect.js';
 import { diffSchemas } from '../diff/diff.js';
 import { tenantTarget } from '../diff/equivalence.js';
 import type { Step } from '../diff/step.js';
-import { quoteIdent } from '../sql/quote.js';
+import { MetadataStore } from '../meta/store.js';
 import { introspectFleet, type FleetContext } from './planner.js';
 
 export type DriftObjectKind = 'table' | 'column' | 'constraint' | 'index' | 'enum' | 'sequence' | 'view';
@@ -206,20 +206,12 @@ export function pruneSteps(actual: SchemaModel, drift: ModelDrift): Step[] {
 
 /** The last plan tm applied to each schema of a database (empty when tm never applied here). */
 async function lastApplied(context: FleetContext, target: Parameters<typeof connect>[0]): Promise<Map<string, { planId: string; afterFingerprint: string }>> {
-  const out = new Map<string, { planId: string; afterFingerprint: string }>();
   const client = await connect(target, 'drift');
   try {
-    const table = `${quoteIdent(context.config.metadataSchema)}.history`;
-    const { rows: present } = await client.query('select to_regclass($1) is not null as present', [table]);
-    if (!present[0].present) return out;
-    const { rows } = await client.query(
-      `SELECT DISTINCT ON (tenant_schema) tenant_schema, plan_id, after_fingerprint FROM ${table} ORDER BY tenant_schema, applied_at DESC, id DESC`,
-    );
-    for (const r of rows) out.set(r.tenant_schema, { planId: r.plan_id, afterFingerprint: r.after_fingerprint });
+    return await new MetadataStore(client, context.config.metadataSchema).history.lastApplied();
   } finally {
     await client.end();
   }
-  return out;
 }
 
 export async function detectDrift(context: FleetContext, options: { schemas: string[]; databases: string[]; prune: boolean }): Promise<DriftReport> {

@@ -4,9 +4,9 @@
  * introspection and desired state, compared by fingerprint).
  */
 import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
-import { latestHistory } from '../apply/history.js';
 import { tenantTarget } from '../diff/equivalence.js';
 import { connect } from '../db/connect.js';
+import { MetadataStore } from '../meta/store.js';
 import { introspectFleet, type FleetContext } from './planner.js';
 
 export type TenantState = 'up to date' | 'pending changes' | 'not created';
@@ -35,7 +35,7 @@ export async function fleetStatus(context: FleetContext, options: { schemas: str
       const client = await connect(db.target, 'status');
       let history;
       try {
-        history = await latestHistory(client, context.config.metadataSchema);
+        history = await new MetadataStore(client, context.config.metadataSchema).history.latest();
       } finally {
         await client.end();
       }

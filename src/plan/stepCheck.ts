@@ -18,12 +18,12 @@
  * - at the database level, anything but creating an extension (or its schema).
  *
  * Steps come from src/diff/diff.ts, renames, src/plan/kinds/rollback.ts (with
- * src/apply/backup.ts's restores) and src/desired/extensions.ts. A statement
+ * src/meta/backups.ts's restores) and src/desired/extensions.ts. A statement
  * those write that this refuses is a bug here.
  */
 import type { TenantsConfig } from '../config/tenants.js';
 import { TmError } from '../errors.js';
-import { backupSchemaName } from '../apply/backup.js';
+import { backupSchemaName } from '../config/tmSchemas.js';
 import { splitStatements } from '../sql/split.js';
 import { isName, tokenize, type Token } from '../sql/tokens.js';
 import type { Cohort, Plan } from './types.js';

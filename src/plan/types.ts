@@ -5,6 +5,10 @@
  */
 import type { SchemaModel } from '../catalog/model.js';
 import type { HazardType, Step } from '../diff/step.js';
+import type { BackupTarget } from '../meta/backups.js';
+
+/** What a cohort copies before its destructive steps: the metadata store's type (src/meta/backups.ts), written into plans as is. */
+export type { BackupTarget };
 
 export const PLAN_FORMAT_VERSION = 2;
 
@@ -41,22 +45,6 @@ export interface Cohort {
    * says `settings.skipBackup`. Absent when nothing is at risk.
    */
   backups?: BackupTarget[];
-}
-
-/** A table (every row) or a column (with the key that finds its rows again) to copy before the steps. */
-export interface BackupTarget {
-  object: 'table' | 'column';
-  table: string;
-  /** The column, for a column backup; null for a table. */
-  column: string | null;
-  /** Columns identifying a row (primary key, else a unique key on NOT NULL columns); empty: none, so whole rows are copied. */
-  key: string[];
-  /** Columns copied, in order. */
-  columns: string[];
-  /** Of those, columns of a type of the tenant schema (enums), copied as text so the type can be dropped or rebuilt. */
-  asText: string[];
-  /** A step loses values (DATA_LOSS), not only rewrites them. */
-  dataLoss: boolean;
 }
 
 /** A history row a plan refers to. */

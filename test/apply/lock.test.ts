@@ -8,7 +8,7 @@ import pg from 'pg';
 import { useFreshDatabase } from '../harness/database.js';
 import { fleetProject, historyRows, output, removeFleetProjects, schemaExists, tablesOf } from '../support/fleet.js';
 
-/** The key src/apply/lock.ts uses: ('tm' as int4 = 0x746d, 1). */
+/** The key src/meta/lock.ts uses: ('tm' as int4 = 0x746d, 1). */
 const LOCK_CLASS = 0x746d;
 const LOCK_OBJECT = 1;
 

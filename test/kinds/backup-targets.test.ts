@@ -1,6 +1,6 @@
 /** Which data a plan backs up (pure): from the model before the steps and the steps' hazards. */
 import { expect } from 'chai';
-import { backupTableName } from '../../src/apply/backup.js';
+import { backupTableName } from '../../src/meta/backups.js';
 import { emptySchemaModel, type ColumnModel, type SchemaModel, type TableModel } from '../../src/catalog/model.js';
 import { diffSchemas } from '../../src/diff/diff.js';
 import { backupTargets, rowKey } from '../../src/plan/kinds/backupTargets.js';

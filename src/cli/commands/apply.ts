@@ -1,5 +1,5 @@
 import { Command, Option } from 'clipanion';
-import type { ApplyOptions } from '../../apply/apply.js';
+import type { ApplyOptions } from '../../apply/options.js';
 import { TmCommand } from '../base.js';
 import { jsonOption, parseCount, parseDuration, parsePositiveInteger } from '../options.js';
 

@@ -16,20 +16,20 @@ export function parseAge(text: string, option: string): number {
 
 interface Listed {
   database: string;
-  rows: import('../../apply/backup.js').BackupRow[];
+  rows: import('../../meta/backups.js').BackupRow[];
 }
 
 async function collect(projectDir: string, databases: string[], schemas: string[]): Promise<{ listed: Listed[]; project: ReturnType<typeof import('../context.js').openProject> }> {
   const { openProject } = await import('../context.js');
   const { selectTargets } = await import('../../fleet/databases.js');
   const { connect } = await import('../../db/connect.js');
-  const { listBackups } = await import('../../apply/backup.js');
+  const { MetadataStore } = await import('../../meta/store.js');
   const project = openProject(projectDir);
   const listed = await Promise.all(
     selectTargets(project, databases).map(async (target) => {
       const client = await connect(target, 'backups');
       try {
-        return { database: target.config.name, rows: await listBackups(client, project.config.metadataSchema, schemas.length ? { tenants: schemas } : {}) };
+        return { database: target.config.name, rows: await new MetadataStore(client, project.config.metadataSchema).backups.list(schemas.length ? { tenants: schemas } : {}) };
       } finally {
         await client.end();
       }
@@ -39,7 +39,7 @@ async function collect(projectDir: string, databases: string[], schemas: string[
 }
 
 async function renderTable(listed: Listed[]): Promise<string> {
-  const { formatBytes } = await import('../../apply/backup.js');
+  const { formatBytes } = await import('../../meta/backups.js');
   const multi = listed.length > 1;
   const header = ['CREATED AT', 'SCHEMA', 'OBJECT', 'PLAN', 'BACKUP TABLE', 'ROWS', 'SIZE'];
   const body = listed.flatMap((l) =>
@@ -61,20 +61,20 @@ async function renderTable(listed: Listed[]): Promise<string> {
 
 interface OnlyCopy {
   database: string;
-  backup: import('../../apply/backup.js').BackupRow;
+  backup: import('../../meta/backups.js').BackupRow;
 }
 
 /** The backups about to go that are the only copy of their data (their table or column no longer exists in the tenant). */
 async function onlyCopies(project: Awaited<ReturnType<typeof collect>>['project'], listed: Listed[]): Promise<OnlyCopy[]> {
   const { connect } = await import('../../db/connect.js');
   const { targetsOf } = await import('../../fleet/databases.js');
-  const backup = await import('../../apply/backup.js');
+  const { MetadataStore } = await import('../../meta/store.js');
   const found: OnlyCopy[] = [];
   for (const l of listed) {
     const [target] = targetsOf(project, [l.database]);
     const client = await connect(target, 'backups prune');
     try {
-      for (const b of await backup.onlyCopies(client, l.rows)) found.push({ database: l.database, backup: b });
+      for (const b of await new MetadataStore(client, project.config.metadataSchema).backups.onlyCopies(l.rows)) found.push({ database: l.database, backup: b });
     } finally {
       await client.end();
     }
@@ -174,8 +174,8 @@ export class BackupsPruneCommand extends TmCommand {
     }
     const { connect } = await import('../../db/connect.js');
     const { targetsOf } = await import('../../fleet/databases.js');
-    const { acquireMigrationLock } = await import('../../apply/lock.js');
-    const { pruneBackups, formatBytes } = await import('../../apply/backup.js');
+    const { MetadataStore } = await import('../../meta/store.js');
+    const { formatBytes } = await import('../../meta/backups.js');
     let count = 0;
     let bytes = 0;
     for (const l of old) {
@@ -183,9 +183,10 @@ export class BackupsPruneCommand extends TmCommand {
       const database = target.config;
       const client = await connect(target, 'backups prune');
       try {
+        const meta = new MetadataStore(client, project.config.metadataSchema);
         // Not while a plan runs: a rollback may be restoring from one of them.
-        await acquireMigrationLock(client, database.name, lockWaitMs);
-        const pruned = await pruneBackups(client, project.config.metadataSchema, l.rows.map((b) => b.id));
+        await meta.lock.acquire(database.name, lockWaitMs);
+        const pruned = await meta.backups.prune(l.rows.map((b) => b.id));
         count += pruned.length;
         bytes += pruned.reduce((n, b) => n + b.bytes, 0);
       } finally {

@@ -58,7 +58,7 @@ export class PlanCommand extends TmCommand {
       schemaOnly: this.schemaOnly,
     });
     const { renderKindDetails } = await import('../../output/kindDetails.js');
-    const { backupSchemaName } = await import('../../apply/backup.js');
+    const { backupSchemaName } = await import('../../config/tmSchemas.js');
     const { paintPlanText, styleFor } = await import('../../output/style.js');
     this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: this.sql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
     if (planHasChanges(plan) || this.out) {

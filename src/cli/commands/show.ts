@@ -33,7 +33,8 @@ export class ShowCommand extends TmCommand {
     const { readPlan } = await import('../../plan/file.js');
     const { styleFor } = await import('../../output/style.js');
     const { existsSync } = await import('node:fs');
-    const { DEFAULT_METADATA_SCHEMA, loadTenantsConfig } = await import('../../config/tenants.js');
+    const { loadTenantsConfig } = await import('../../config/tenants.js');
+    const { DEFAULT_METADATA_SCHEMA } = await import('../../config/tmSchemas.js');
     const path = resolve(this.projectDir, this.plan);
     const plan = readPlan(path);
     const text = PLAN_FORMATS[format](plan, {

@@ -10,7 +10,7 @@
 import { ABSENT } from '../../catalog/fingerprint.js';
 import { introspectSnapshot } from '../../catalog/introspect.js';
 import { emptySchemaModel, type SchemaModel } from '../../catalog/model.js';
-import { latestMigrationName } from '../../apply/history.js';
+import { MetadataStore } from '../../meta/store.js';
 import { connect } from '../../db/connect.js';
 import type { DatabaseTarget } from '../../db/target.js';
 import { selectTargets } from '../../fleet/databases.js';
@@ -49,7 +49,8 @@ export async function syncName(context: FleetContext, options: Pick<KindPlanOpti
     targets.map(async (target) => {
       const client = await connect(target, 'sync (history)');
       try {
-        return (await latestMigrationName(client, context.config.metadataSchema, options.schemas)) ?? (await latestMigrationName(client, context.config.metadataSchema));
+        const history = new MetadataStore(client, context.config.metadataSchema).history;
+        return (await history.latestMigrationName(options.schemas)) ?? (await history.latestMigrationName());
       } finally {
         await client.end();
       }

@@ -19,14 +19,16 @@
  */
 import { introspectSnapshot } from '../../catalog/introspect.js';
 import { emptySchemaModel, type SchemaModel } from '../../catalog/model.js';
-import { backupSchemaName, listBackups, restoreColumnSql, restoreTableSql, type BackupRow } from '../../apply/backup.js';
-import { tenantHistory, type AppliedPlan } from '../../apply/history.js';
+import { backupSchemaName } from '../../config/tmSchemas.js';
 import { connect } from '../../db/connect.js';
 import { diffSchemas } from '../../diff/diff.js';
 import { addColumnSql, conversionStep } from '../../diff/columnSql.js';
 import { makeStep, type Hazard, type Step } from '../../diff/step.js';
 import { objectLabel, ref, type ObjectRef } from '../../catalog/objectRef.js';
 import { TmError } from '../../errors.js';
+import { restoreColumnSql, restoreTableSql, type BackupRow } from '../../meta/backups.js';
+import type { AppliedPlan } from '../../meta/history.js';
+import { MetadataStore } from '../../meta/store.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { buildPlan } from '../build.js';
 import { selectFleet } from '../../fleet/select.js';
@@ -93,7 +95,8 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
   try {
     current = (await introspectSnapshot(client, [schema])).get(schema);
     if (!current) throw new TmError(`${schema} does not exist in database "${database}": there is nothing to roll back.`, '`tm status` lists the tenant schemas and what was applied to each.');
-    history = await tenantHistory(client, metadataSchema, schema);
+    const meta = new MetadataStore(client, metadataSchema);
+    history = await meta.history.ofTenant(schema);
     at = history.map((h) => h.planId === options.name || h.name === options.name).lastIndexOf(true);
     if (at < 0) {
       const names = history.slice(-10).map((h) => (h.kind === 'migrate' ? h.name : `${h.name} (${h.kind})`));
@@ -102,7 +105,7 @@ export async function planRollback(context: FleetContext, options: RollbackOptio
         history.length ? `Its latest plans, oldest first: ${names.join(', ')}.` : 'tm has not applied any plan to it.',
       );
     }
-    backups = await listBackups(client, metadataSchema, { tenants: [schema], planIds: history.slice(at).map((h) => h.planId) });
+    backups = await meta.backups.list({ tenants: [schema], planIds: history.slice(at).map((h) => h.planId) });
   } finally {
     await client.end();
   }

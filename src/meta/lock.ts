@@ -1,7 +1,7 @@
 /**
  * One tm run at a time per database: a session-level advisory lock held on a
  * dedicated connection for the whole run. A crashed run's lock goes with its
- * connection, so there is nothing to clean up.
+ * connection, so there is nothing to clean up (a run ends by closing it).
  */
 import type pg from 'pg';
 import { TmError } from '../errors.js';
@@ -10,19 +10,25 @@ import { TmError } from '../errors.js';
 const LOCK_CLASS = 0x746d;
 const LOCK_OBJECT = 1;
 
-export async function acquireMigrationLock(client: pg.ClientBase, database: string, waitMs: number): Promise<void> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const { rows } = await client.query('select pg_try_advisory_lock($1::int, $2::int) as locked', [LOCK_CLASS, LOCK_OBJECT]);
-    if (rows[0].locked) return;
-    if (Date.now() >= deadline) break;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(10, deadline - Date.now()))));
+/** The migration lock of one database, taken on one connection and held until it closes (see MetadataStore). */
+export class MigrationLock {
+  constructor(private readonly client: pg.ClientBase) {}
+
+  /** Waits up to waitMs for the lock; then fails naming who holds it. */
+  async acquire(database: string, waitMs: number): Promise<void> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const { rows } = await this.client.query('select pg_try_advisory_lock($1::int, $2::int) as locked', [LOCK_CLASS, LOCK_OBJECT]);
+      if (rows[0].locked) return;
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200, Math.max(10, deadline - Date.now()))));
+    }
+    const holder = await lockHolder(this.client);
+    throw new TmError(
+      `Could not acquire migration lock. Aborting. Database "${database}" is locked by ${holder}.`,
+      'Wait for that run to finish (or raise --lock-wait); a crashed run releases its lock when its connection closes.',
+    );
   }
-  const holder = await lockHolder(client);
-  throw new TmError(
-    `Could not acquire migration lock. Aborting. Database "${database}" is locked by ${holder}.`,
-    'Wait for that run to finish (or raise --lock-wait); a crashed run releases its lock when its connection closes.',
-  );
 }
 
 async function lockHolder(client: pg.ClientBase): Promise<string> {
@@ -57,8 +63,4 @@ function pidLiteral(pid: number): string {
 /** Whether the session whose pid `pid` (an SQL expression) is still holds the migration lock. */
 export function migrationLockHeldSql(pid: string): string {
   return `exists (select from pg_catalog.pg_locks where locktype = 'advisory' and classid = ${LOCK_CLASS}::oid and objid = ${LOCK_OBJECT}::oid and objsubid = 2 and granted and pid = ${pid})`;
-}
-
-export async function releaseMigrationLock(client: pg.ClientBase): Promise<void> {
-  await client.query('select pg_advisory_unlock($1::int, $2::int)', [LOCK_CLASS, LOCK_OBJECT]);
 }
