@@ -13,6 +13,8 @@ export interface SchemaModel {
   enums: Record<string, EnumModel>;
   sequences: Record<string, SequenceModel>;
   views: Record<string, ViewModel>;
+  /** Comments on the schema's objects, by the commented object's label (`table "User"`, `column "User"."email"`): absent when there are none, so models without comments and their fingerprints are unchanged. */
+  comments?: Record<string, CommentModel>;
 }
 
 export interface TableModel {
@@ -92,6 +94,11 @@ export type IdentitySequenceModel = Omit<SequenceModel, 'dataType' | 'ownedBy'>;
 export interface ViewModel {
   definition: string;
   materialized: boolean;
+}
+
+export interface CommentModel {
+  on: { kind: 'table'; table: string } | { kind: 'column'; table: string; column: string };
+  text: string;
 }
 
 export function emptySchemaModel(): SchemaModel {
