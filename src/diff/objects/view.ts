@@ -37,10 +37,10 @@ function sameView(a: ViewModel, b: ViewModel | undefined): boolean {
 /** Views of `from` that are dropped: those that go or change, and every kept view reading one of them. */
 function droppedViews(from: SchemaModel, to: SchemaModel): Set<string> {
   const dropped = new Set(keys(from.views).filter((name) => !sameView(from.views[name], to.views[name])));
-  const readers = new Map(keys(from.views).map((name) => [name, viewDependencies(from, name).map((d) => d.kind === 'view' ? d.name : '')]));
+  const viewsRead = new Map(keys(from.views).map((name) => [name, viewDependencies(from, name).flatMap((d) => (d.kind === 'view' ? [d.name] : []))]));
   for (let grew = true; grew; ) {
     grew = false;
-    for (const [name, reads] of readers) {
+    for (const [name, reads] of viewsRead) {
       if (dropped.has(name) || !reads.some((r) => dropped.has(r))) continue;
       dropped.add(name);
       grew = true;
