@@ -47,8 +47,8 @@ describe('dependent views: dropped, changed and created in dependency order', fu
   const db = useFreshDatabase();
   after(removeFleetProjects);
 
-  // "z" reads "a": name order would drop "a" first, which PostgreSQL refuses.
-  const PAIR = `${TABLE} CREATE VIEW a AS SELECT id, email FROM "User"; CREATE VIEW z AS SELECT id FROM a; CREATE MATERIALIZED VIEW m AS SELECT email FROM z JOIN a USING (id)`;
+  // "z" reads "a": name order would drop "a" first, which PostgreSQL refuses. ("a" names a column "z": not a dependency.)
+  const PAIR = `${TABLE} CREATE VIEW a AS SELECT id, email, age AS z FROM "User"; CREATE VIEW z AS SELECT id FROM a; CREATE MATERIALIZED VIEW m AS SELECT email FROM z JOIN a USING (id)`;
 
   it('drops a view before the view it reads', async () => {
     await schemaFromSql(db, 'vd_drop', PAIR);

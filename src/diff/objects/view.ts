@@ -7,9 +7,10 @@
  *
  * A view depends on the tables and views it names. The catalog model does
  * not record that (its canonical JSON is the tenants' fingerprints): it is
- * read here from the definition, every name in it that is another relation
- * of the model. A false match (a column named like a view) only adds an
- * ordering edge, or recreates a view that did not need it.
+ * read here from the definition, every name in it (not after `.` or AS) that is
+ * another relation of the model. A false match (an unqualified column named
+ * like a view) only adds an ordering edge, or recreates a view that did not
+ * need it.
  */
 import type { SchemaModel, ViewModel } from '../../catalog/model.js';
 import { ref, type ObjectRef } from '../../catalog/objectRef.js';
@@ -23,7 +24,13 @@ const q = quoteIdent;
 /** The tables and other views of `model` the view's definition names. */
 export function viewDependencies(model: SchemaModel, name: string): ObjectRef[] {
   const named = new Set<string>();
-  for (const token of tokenize(model.views[name].definition)) if (token.kind === 'word' || token.kind === 'ident') named.add(token.value);
+  const tokens = tokenize(model.views[name].definition);
+  tokens.forEach((token, i) => {
+    // `x.name` is a column (or another schema's relation), `AS name` an alias: neither one of the model's relations.
+    const before = tokens[i - 1];
+    const qualifiedOrAlias = (before?.kind === 'punct' && before.value === '.') || (before?.kind === 'word' && before.value === 'as');
+    if ((token.kind === 'word' || token.kind === 'ident') && !qualifiedOrAlias) named.add(token.value);
+  });
   const out: ObjectRef[] = [];
   for (const view of keys(model.views)) if (view !== name && named.has(view)) out.push(ref.view(view, model.views[view].materialized));
   for (const table of keys(model.tables)) if (named.has(table)) out.push(ref.table(table));
