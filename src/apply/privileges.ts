@@ -61,6 +61,8 @@ export function objectsToOwn(step: Step): { kind: ObjectKind; name: string }[] {
     case 'column':
     case 'constraint':
       return [{ kind: 'relation', name: target.table }];
+    case 'comment':
+      return [{ kind: 'relation', name: target.on.table }];
     case 'index':
       return [{ kind: 'relation', name: step.action === 'create' ? target.table : target.name }];
     case 'table':

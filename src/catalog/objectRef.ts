@@ -7,7 +7,7 @@
  * Names are unqualified and unquoted, as in the catalog model.
  */
 import { quoteIdent } from '../sql/quote.js';
-import type { ConstraintKind } from './model.js';
+import type { CommentModel, ConstraintKind } from './model.js';
 
 export type ObjectRef =
   | { kind: 'schema'; name: string }
@@ -22,11 +22,13 @@ export type ObjectRef =
   /** The values of a table (column null) or of one column, as `tm rollback` puts them back. */
   | { kind: 'data'; table: string; column: string | null }
   /** The sequence behind a serial or identity column, as `tm rollback` moves it past the values it put back. */
-  | { kind: 'column sequence'; table: string; column: string };
+  | { kind: 'column sequence'; table: string; column: string }
+  /** The comment on a table or a column (COMMENT ON). */
+  | { kind: 'comment'; on: CommentModel['on'] };
 
 export type ObjectKind = ObjectRef['kind'];
 
-export const OBJECT_KINDS: readonly ObjectKind[] = ['schema', 'extension', 'table', 'column', 'constraint', 'index', 'enum', 'sequence', 'view', 'data', 'column sequence'];
+export const OBJECT_KINDS: readonly ObjectKind[] = ['schema', 'extension', 'table', 'column', 'constraint', 'index', 'enum', 'sequence', 'view', 'data', 'column sequence', 'comment'];
 
 const q = quoteIdent;
 
@@ -43,6 +45,8 @@ export function objectLabel(ref: ObjectRef): string {
       return `data of ${ref.column === null ? `table ${q(ref.table)}` : `column ${q(ref.table)}.${q(ref.column)}`}`;
     case 'column sequence':
       return `sequence of column ${q(ref.table)}.${q(ref.column)}`;
+    case 'comment':
+      return `comment on ${ref.on.kind === 'table' ? `table ${q(ref.on.table)}` : `column ${q(ref.on.table)}.${q(ref.on.column)}`}`;
     default:
       return `${ref.kind} ${q(ref.name)}`;
   }
@@ -59,6 +63,8 @@ export function tableOf(ref: ObjectRef): string | null {
     case 'data':
     case 'column sequence':
       return ref.table;
+    case 'comment':
+      return ref.on.table;
     default:
       return null;
   }
@@ -77,4 +83,5 @@ export const ref = {
   view: (name: string, materialized: boolean): ObjectRef => ({ kind: 'view', name, materialized }),
   data: (table: string, column: string | null): ObjectRef => ({ kind: 'data', table, column }),
   columnSequence: (table: string, column: string): ObjectRef => ({ kind: 'column sequence', table, column }),
+  comment: (on: CommentModel['on']): ObjectRef => ({ kind: 'comment', on }),
 };

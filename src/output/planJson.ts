@@ -33,7 +33,8 @@ export type PlanJsonTarget =
   | { kind: 'constraint'; table: string; name: string; constraint_kind: ConstraintKind }
   | { kind: 'view'; name: string; materialized: boolean }
   | { kind: 'data'; table: string; column: string | null }
-  | { kind: 'column sequence'; table: string; column: string };
+  | { kind: 'column sequence'; table: string; column: string }
+  | { kind: 'comment'; on: { kind: 'table'; table: string } | { kind: 'column'; table: string; column: string } };
 
 export interface PlanJsonStep {
   /** 1-based position in the cohort, as the text and Markdown views number steps. */

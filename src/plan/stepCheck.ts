@@ -17,7 +17,7 @@
  *   sessions, settings, other databases), in any expression;
  * - at the database level, anything but creating an extension (or its schema).
  *
- * Steps come from src/diff/diff.ts, renames, src/plan/kinds/rollback.ts (with
+ * Steps come from src/diff/diff.ts (and its differs in src/diff/objects), src/plan/kinds/rollback.ts (with
  * src/meta/backups.ts's restores) and src/desired/extensions.ts. A statement
  * those write that this refuses is a bug here.
  */
@@ -167,7 +167,7 @@ export function checkTenantStep(step: Step, context: StepContext): string | null
       .map((t) => (t.kind === 'word' ? t.value : '\0'))
       .join(' ');
   const restore = step.target.kind === 'data';
-  const shape = statementShape(words, step.target);
+  const shape = isCommentStatement(tokens) ? 'statement' : statementShape(words, step.target);
   if (!shape) return `not a statement tm writes (${describeStart(tokens)})`;
   if (!step.transactional && shape !== 'concurrent index') return 'outside the transaction, tm runs only CREATE INDEX CONCURRENTLY';
   if (step.transactional && shape === 'concurrent index') return 'CREATE INDEX CONCURRENTLY inside the transaction';
@@ -220,6 +220,21 @@ function statementShape(words: (from: number, count: number) => string, target: 
   if (target.kind === 'data' && (first === 'insert into' || words(0, 1) === 'update')) return 'statement';
   if (target.kind === 'column sequence' && words(0, 2) === 'select setval') return 'statement';
   return null;
+}
+
+/** `COMMENT ON TABLE t IS '…'` or `COMMENT ON COLUMN t.c IS NULL`: names (checked as any other below) and a plain literal or NULL, nothing else. */
+function isCommentStatement(tokens: Token[]): boolean {
+  const word = (i: number, value: string) => tokens[i]?.kind === 'word' && tokens[i].value === value;
+  if (!word(0, 'comment') || !word(1, 'on') || !(word(2, 'table') || word(2, 'column'))) return false;
+  let i = 3;
+  if (!isName(tokens[i++])) return false;
+  if (word(2, 'column')) {
+    if (tokens[i]?.kind !== 'punct' || tokens[i++].value !== '.' || !isName(tokens[i++])) return false;
+  }
+  if (!word(i++, 'is')) return false;
+  const text = tokens[i++];
+  const literal = text?.kind === 'string' && text.value.startsWith("'");
+  return (literal || word(i - 1, 'null')) && i === tokens.length;
 }
 
 function describeStart(tokens: Token[]): string {

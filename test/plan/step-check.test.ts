@@ -63,6 +63,31 @@ describe('plan step check (what a plan may run)', function () {
     expect(checkTenantStep(restore, context)).to.equal(null);
   });
 
+  it('passes comments on the tenant\'s own tables and columns, and refuses any other COMMENT', () => {
+    const onTable = ref.comment({ kind: 'table', table: 'User' });
+    const onColumn = ref.comment({ kind: 'column', table: 'User', column: 'email' });
+    for (const [sql, target] of [
+      ["COMMENT ON TABLE \"User\" IS 'People who sign in; it''s -- not a comment'", onTable],
+      ['COMMENT ON TABLE "User" IS NULL', onTable],
+      ["COMMENT ON COLUMN \"User\".\"email\" IS 'Unique; /* kept */'", onColumn],
+      ['COMMENT ON COLUMN "User"."email" IS NULL', onColumn],
+    ] as const) {
+      expect(checkTenantStep(step(sql, target), context), sql).to.equal(null);
+    }
+    const refused: [string, RegExp][] = [
+      ["COMMENT ON TABLE tenant_b.\"User\" IS 'x'", /not a statement tm writes/],
+      ["COMMENT ON COLUMN tenant_b.\"User\".\"email\" IS 'x'", /not a statement tm writes/],
+      ["COMMENT ON COLUMN tenant_b.\"User\" IS 'x'", /names "tenant_b"\."User"/],
+      ["COMMENT ON SCHEMA tenant_b IS 'x'", /not a statement tm writes/],
+      ["COMMENT ON ROLE postgres IS 'x'", /not a statement tm writes/],
+      ["COMMENT ON FUNCTION f() IS 'x'", /not a statement tm writes/],
+      ["COMMENT ON TABLE \"User\" IS 'x' || current_user", /not a statement tm writes/],
+      ["COMMENT ON TABLE \"User\" IS $$x$$", /not a statement tm writes/],
+      ["COMMENT ON TABLE \"User\" IS 'x'; DROP TABLE \"User\"", /2 statements in one step/],
+    ];
+    for (const [sql, reason] of refused) expect(checkTenantStep(step(sql, onTable), context), sql).to.match(reason);
+  });
+
   it('refuses what a tm plan cannot hold, saying why', () => {
     const refused: [string, RegExp][] = [
       ['DELETE FROM "User"; COMMIT; BEGIN', /3 statements in one step/],
