@@ -59,6 +59,13 @@ export interface TenantsConfig {
    * with another or no `wave` label (discovered ones too) come last. Empty: one wave.
    */
   waves: string[];
+  /**
+   * `///` documentation of models and fields becomes the tables' and columns'
+   * comments (COMMENT ON) in every tenant, and tm owns them: one the schema
+   * does not document is removed. Off (the default): tm leaves comments
+   * alone, as Prisma does.
+   */
+  documentationComments: boolean;
 }
 
 export const DEFAULT_EXTENSION_SCHEMA = 'public';
@@ -132,6 +139,7 @@ export function globToRegExp(pattern: string): RegExp {
 
 interface TenantsYaml {
   metadataSchema?: string;
+  documentationComments?: boolean;
   databases: Record<
     string,
     { url: string; tenants?: Array<string | { schema: string; labels?: Record<string, string | number | boolean> }>; discover?: string[]; extensionSchema?: string }
@@ -144,6 +152,7 @@ function toConfig(absolute: string, data: TenantsYaml): TenantsConfig {
   return {
     path: absolute,
     metadataSchema: data.metadataSchema ?? DEFAULT_METADATA_SCHEMA,
+    documentationComments: data.documentationComments ?? false,
     databases: Object.entries(data.databases).map(([name, db]) => ({
       name,
       urlEnv: /^env\((.+)\)$/.exec(db.url)![1],

@@ -16,6 +16,8 @@ export interface DesiredState {
   model: SchemaModel;
   /** Statements the database needs once, before its tenants (extensions it lacks). */
   databaseSteps: Step[];
+  /** A source declares the tables' and columns' comments (see DesiredSource.ownsComments). */
+  ownsComments: boolean;
 }
 
 /**
@@ -36,7 +38,7 @@ export async function buildDesired(
   const own = client ? null : new pg.Client({ connectionString, application_name: 'tm (desired state)' });
   if (own) await own.connect();
   try {
-    return await materializeDesired((client ?? own)!, rendered, extensionSchema);
+    return { ...(await materializeDesired((client ?? own)!, rendered, extensionSchema)), ownsComments: sources.some((s) => s.ownsComments === true) };
   } finally {
     await own?.end();
   }
@@ -48,6 +50,7 @@ export function desiredState(
   connectionString: string,
   client?: pg.ClientBase,
   extensionSchema = DEFAULT_EXTENSION_SCHEMA,
+  documentationComments = false,
 ): Promise<DesiredState> {
-  return buildDesired(desiredSources({ files }), connectionString, client, extensionSchema);
+  return buildDesired(desiredSources({ files, documentationComments }), connectionString, client, extensionSchema);
 }

@@ -32,6 +32,8 @@ export interface DesiredSource {
   refusedHint: string;
   /** What to look at when its SQL fails on the server; `extensionSchemas`: where extension objects are looked up. */
   failedHint(extensionSchemas: string[]): string;
+  /** It declares the comments of tables and columns: tm then owns them (removes one it does not declare); else tenants keep theirs. */
+  ownsComments?: boolean;
   /** Its SQL for the database at connectionString (which it may look at, never write to: Prisma's engine does). */
   render(connectionString: string): Promise<SourceSql>;
 }

@@ -29,19 +29,25 @@ import type { ConstraintModel, EnumModel, IndexModel, SchemaModel, TableModel } 
 import { splitTopLevelCommas } from '../sql/split.js';
 import { recreatedColumns, usesAny } from './columnChange.js';
 
+/** What the desired state declares beyond Prisma's schema, which tm then owns rather than keeps. */
+export interface Declared {
+  /** Table and column comments (tenants.yaml's documentationComments). */
+  ownsComments: boolean;
+}
+
 /** The targets already worked out, by tenant model (models are shared by tenants in the same state). */
-const memo = new WeakMap<SchemaModel, { desired: SchemaModel; target: SchemaModel }>();
+const memo = new WeakMap<SchemaModel, { desired: SchemaModel; ownsComments: boolean; target: SchemaModel }>();
 
 /** The model `current` should have; `desired` itself (the same object) when nothing of the tenant's is kept. */
-export function tenantTarget(current: SchemaModel, desired: SchemaModel): SchemaModel {
+export function tenantTarget(current: SchemaModel, desired: SchemaModel, declared: Declared = { ownsComments: false }): SchemaModel {
   const known = memo.get(current);
-  if (known && known.desired === desired) return known.target;
-  const target = keepEquivalents(current, desired);
-  memo.set(current, { desired, target });
+  if (known && known.desired === desired && known.ownsComments === declared.ownsComments) return known.target;
+  const target = keepEquivalents(current, desired, declared);
+  memo.set(current, { desired, ownsComments: declared.ownsComments, target });
   return target;
 }
 
-function keepEquivalents(current: SchemaModel, desired: SchemaModel): SchemaModel {
+function keepEquivalents(current: SchemaModel, desired: SchemaModel, declared: Declared): SchemaModel {
   let copy: SchemaModel | null = null;
   const recreated = recreatedColumns(current, desired);
   const writable = (): SchemaModel => (copy ??= structuredClone(desired));
@@ -81,7 +87,23 @@ function keepEquivalents(current: SchemaModel, desired: SchemaModel): SchemaMode
       writable().tables[table].constraints[name] = structuredClone(constraint);
     }
   }
+  if (!declared.ownsComments) {
+    const kept = commentsOnTarget(current.comments, copy ?? desired);
+    if (JSON.stringify(kept ?? {}) !== JSON.stringify(desired.comments ?? {})) {
+      if (kept) writable().comments = kept;
+      else delete writable().comments;
+    }
+  }
   return copy ?? desired;
+}
+
+/** The tenant's comments on tables and columns the target has (the others go with their object); undefined when none. */
+function commentsOnTarget(comments: SchemaModel['comments'], target: SchemaModel): SchemaModel['comments'] {
+  const kept = Object.entries(comments ?? {}).filter(([, c]) => {
+    const table = target.tables[c.on.table];
+    return table !== undefined && (c.on.kind === 'table' || table.columns[c.on.column] !== undefined);
+  });
+  return kept.length ? Object.fromEntries(kept.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : undefined;
 }
 
 /** An index element that is a column (quoted or not), maybe with collation, operator class and order: not an expression. */

@@ -17,6 +17,8 @@ export function driftObject(item: DriftItem): string {
     case 'constraint':
     case 'index':
       return `${item.kind} ${q(item.name)} on ${q(item.table!)}`;
+    case 'comment':
+      return item.table === null ? `comment on table ${q(item.name)}` : `comment on column ${q(item.table)}.${q(item.name)}`;
     default:
       return `${item.kind} ${q(item.name)}`;
   }

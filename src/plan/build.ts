@@ -23,6 +23,8 @@ export interface DatabaseState {
    * and reset, whose goal is a model tm read, leave it out: they are exact.
    */
   prisma?: boolean;
+  /** With `prisma`: the desired model declares the comments (else each tenant keeps its own). */
+  ownsComments?: boolean;
   /** Every tenant to plan, with its current model (undefined: the schema does not exist). */
   tenants: { schema: string; model: SchemaModel | undefined }[];
 }
@@ -73,7 +75,7 @@ export function buildPlan(input: PlanInput): Plan {
       all.push(entry);
       const before = tenant.model ? fingerprint(tenant.model) : ABSENT;
       // The common case (a tenant exactly as desired) costs one comparison; only the others get their own target.
-      const target = before === desiredFingerprint || !tenant.model || !database.prisma ? database.desired : tenantTarget(tenant.model, database.desired);
+      const target = before === desiredFingerprint || !tenant.model || !database.prisma ? database.desired : tenantTarget(tenant.model, database.desired, { ownsComments: database.ownsComments === true });
       const after = fingerprint(target);
       if (before === after) {
         unchanged.push({ ...entry, fingerprint: before });

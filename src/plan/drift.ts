@@ -20,7 +20,7 @@ import type { Step } from '../diff/step.js';
 import { MetadataStore } from '../meta/store.js';
 import { introspectFleet, type FleetContext } from './planner.js';
 
-export type DriftObjectKind = 'table' | 'column' | 'constraint' | 'index' | 'enum' | 'sequence' | 'view';
+export type DriftObjectKind = 'table' | 'column' | 'constraint' | 'index' | 'enum' | 'sequence' | 'view' | 'comment';
 
 export interface DriftItem {
   kind: DriftObjectKind;
@@ -172,6 +172,15 @@ export function compareModels(actual: SchemaModel, desired: SchemaModel): ModelD
     if (x.definition.trim() !== y.definition.trim()) parts.push('definition differs');
     if (parts.length) out.changed.push(item('view', v, null, parts.join('; ')));
   }
+
+  // Comments: named by what they are on (a table, or a column of `table`).
+  const a = actual.comments ?? {};
+  const b = desired.comments ?? {};
+  const comment = (c: NonNullable<SchemaModel['comments']>[string], detail: string) =>
+    item('comment', c.on.kind === 'table' ? c.on.table : c.on.column, c.on.kind === 'table' ? null : c.on.table, detail);
+  for (const k of names(a)) if (!b[k]) out.extra.push(comment(a[k], JSON.stringify(a[k].text)));
+  for (const k of names(b)) if (!a[k]) out.missing.push(comment(b[k], JSON.stringify(b[k].text)));
+  for (const k of names(a)) if (b[k] && a[k].text !== b[k].text) out.changed.push(comment(a[k], `text ${JSON.stringify(a[k].text)} → ${JSON.stringify(b[k].text)}`));
   return out;
 }
 
@@ -183,6 +192,12 @@ export function withoutExtras(actual: SchemaModel, drift: ModelDrift): SchemaMod
     else if (x.kind === 'enum') delete model.enums[x.name];
     else if (x.kind === 'sequence') delete model.sequences[x.name];
     else if (x.kind === 'view') delete model.views[x.name];
+    else if (x.kind === 'comment') {
+      for (const [key, c] of Object.entries(model.comments ?? {})) {
+        if (c.on.table === (x.table ?? x.name) && (c.on.kind === 'table' ? x.table === null : c.on.column === x.name)) delete model.comments![key];
+      }
+      if (model.comments && Object.keys(model.comments).length === 0) delete model.comments;
+    }
     else {
       const table = model.tables[x.table!];
       if (!table) continue;
@@ -230,7 +245,7 @@ export async function detectDrift(context: FleetContext, options: { schemas: str
       let result = memo.get(key);
       if (!result) {
         // Against what tm plan would make of it: what Prisma sees no drift in is no drift (src/diff/equivalence.ts).
-        const drift = model ? compareModels(model, tenantTarget(model, db.desired)) : compareModels(emptySchemaModel(), db.desired);
+        const drift = model ? compareModels(model, tenantTarget(model, db.desired, { ownsComments: db.ownsComments })) : compareModels(emptySchemaModel(), db.desired);
         result = { drift, prune: options.prune && model ? pruneSteps(model, drift) : options.prune ? [] : undefined };
         memo.set(key, result);
       }

@@ -40,6 +40,8 @@ export interface IntrospectedDatabase {
   desired: SchemaModel;
   /** What the database needs once, before its tenants (extensions it lacks). */
   databaseSteps: Step[];
+  /** The desired state declares comments (tenants.yaml's documentationComments); else tenants keep theirs. */
+  ownsComments: boolean;
 }
 
 /** One connection per database, all databases at once: tenants, their models, and the desired model. */
@@ -66,10 +68,10 @@ export async function introspectFleet(
               schemas = read.schemas;
               return read.models;
             }),
-            Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url, undefined, r.target.config.extensionSchema)),
+            Promise.resolve(context.schema).then((schema) => desiredState(schema.files, r.target.url, undefined, r.target.config.extensionSchema, context.config.documentationComments)),
           ]);
           if (await hasCitus(r.client)) refuseWhatCitusRejects(r.target.config.name, desired.model);
-          return { target: r.target, schemas, models, desired: desired.model, databaseSteps: desired.databaseSteps };
+          return { target: r.target, schemas, models, desired: desired.model, databaseSteps: desired.databaseSteps, ownsComments: desired.ownsComments };
         } catch (error) {
           throw isConnectionLost(error) ? connectionLostError(r.target.config.name, error, 'planning') : error;
         }
@@ -140,6 +142,7 @@ export async function planFleet(context: FleetContext, options: PlanOptions): Pr
     desired: d.desired,
     steps: d.databaseSteps,
     prisma: true,
+    ownsComments: d.ownsComments,
     tenants: d.schemas.map((schema) => ({ schema, model: d.models.get(schema) })),
   }));
   return buildPlan({

@@ -56,7 +56,7 @@ export async function fleetStatus(context: FleetContext, options: { schemas: str
           backupsSkipped: h?.backupsSkipped ?? 0,
           fingerprint: fp,
           // Up to date as tm plan sees it: differences Prisma sees no drift in are no change (src/diff/equivalence.ts).
-          state: !model ? 'not created' : fp === target || fp === fingerprint(tenantTarget(model, db.desired)) ? 'up to date' : 'pending changes',
+          state: !model ? 'not created' : fp === target || fp === fingerprint(tenantTarget(model, db.desired, { ownsComments: db.ownsComments })) ? 'up to date' : 'pending changes',
         });
       }
     }),

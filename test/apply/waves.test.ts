@@ -8,6 +8,7 @@ function config(waves: string[]): TenantsConfig {
   return {
     path: '/x/tenants.yaml',
     metadataSchema: 'tm',
+    documentationComments: false,
     policy: { allowHazards: [] },
     waves,
     databases: [
