@@ -54,7 +54,7 @@ export async function runKindPlan(run: KindRun): Promise<number> {
   const { parseSize, backupSchemaName, listBackups, formatBytes } = await import('../apply/backup.js');
   const maxBackupBytes = parseSize(run.maxBackupSize, '--max-backup-size');
   const { renderPlanText } = await import('../output/planText.js');
-  const { renderKindDetails, backupObject } = await import('../plan/kinds/describe.js');
+  const { renderKindDetails, backupObject } = await import('../output/kindDetails.js');
   const { planHasChanges } = await import('../plan/build.js');
   const { plan, io } = run;
   const out = io.stdout;

@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { schemaValidator } from './jsonSchema.js';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
-import type { HazardType } from '../diff/step.js';
+import type { HazardType } from '../hazards.js';
 import { TmError } from '../errors.js';
 import type { Environment } from './env.js';
 import { maskEmbeddedUrls } from './mask.js';

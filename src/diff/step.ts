@@ -1,22 +1,8 @@
 /** One statement of a plan, with what a reviewer must know about it. */
 import { objectLabel, type ObjectRef } from '../catalog/objectRef.js';
 
-export const HAZARD_TYPES = [
-  'DATA_LOSS',
-  'TABLE_REWRITE',
-  'ACCESS_EXCLUSIVE_LOCK',
-  'INDEX_BUILD',
-  'MAY_FAIL_ON_DATA',
-  'NON_TRANSACTIONAL',
-] as const;
-
-export type HazardType = (typeof HAZARD_TYPES)[number];
-
-export interface Hazard {
-  type: HazardType;
-  /** Why, in words: "drops column \"User\".\"name\" and its data". */
-  message: string;
-}
+export { HAZARD_TYPES, type Hazard, type HazardType } from '../hazards.js';
+import type { Hazard } from '../hazards.js';
 
 export type StepAction = 'create' | 'alter' | 'drop';
 

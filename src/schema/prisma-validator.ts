@@ -19,7 +19,7 @@ export interface PrismaProblem {
 
 let wasm: PrismaSchemaWasm | null = null;
 
-function prismaSchemaWasm(): PrismaSchemaWasm {
+export function prismaSchemaWasm(): PrismaSchemaWasm {
   if (!wasm) {
     // Without this registry a Rust panic inside the module surfaces as an
     // unrelated TypeError ("reading 'set_message'") instead of its message.

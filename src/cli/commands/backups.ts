@@ -1,7 +1,7 @@
 import { Command, Option } from 'clipanion';
 import { plural } from '../../output/planText.js';
 import { termName } from '../../output/terminal.js';
-import { backupObject } from '../../plan/kinds/describe.js';
+import { backupObject } from '../../output/kindDetails.js';
 import { TmError } from '../../errors.js';
 import { TmCommand } from '../base.js';
 import { databasesOption, jsonOption, parseDuration, schemasOption } from '../options.js';

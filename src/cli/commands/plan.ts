@@ -59,7 +59,7 @@ export class PlanCommand extends TmCommand {
       const name = this.name ?? (kind === 'sync' ? await kinds.syncName(project, selection) : 'changes');
       plan = await kinds.planFromPrisma(project, kind, name, { ...selection, skipUnreachable: this.skipUnreachable, concurrentIndexes: this.concurrentIndexes });
     }
-    const { renderKindDetails } = await import('../../plan/kinds/describe.js');
+    const { renderKindDetails } = await import('../../output/kindDetails.js');
     const { backupSchemaName } = await import('../../apply/backup.js');
     const { paintPlanText, styleFor } = await import('../../output/style.js');
     this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: this.sql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));

@@ -4,9 +4,9 @@
  * the plans it undoes, the data it puts back and what it cannot. Names are
  * printed with their control characters visible (src/output/terminal.ts).
  */
-import { termLines, termName } from '../../output/terminal.js';
-import { quoteIdent } from '../../sql/quote.js';
-import type { BackupTarget, Plan } from '../types.js';
+import { termLines, termName } from './terminal.js';
+import { quoteIdent } from '../sql/quote.js';
+import type { BackupTarget, Plan } from '../plan/types.js';
 
 const q = quoteIdent;
 
