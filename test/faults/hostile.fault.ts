@@ -222,7 +222,7 @@ const CASES: Case[] = [
   ),
   {
     name: 'plan: resealed with a database step that is not an extension',
-    plan: (p) => reseal({ ...p, databaseSteps: [{ database: 'main', steps: [{ action: 'create', object: 'extension "x"', sql: 'CREATE ROLE tm_evil SUPERUSER', transactional: true, hazards: [] }] }] }),
+    plan: (p) => reseal({ ...p, databaseSteps: [{ database: 'main', steps: [{ action: 'create', target: { kind: 'extension', name: 'x' }, object: 'extension "x"', sql: 'CREATE ROLE tm_evil SUPERUSER', transactional: true, hazards: [] }] }] }),
     args: PLAN,
     message: /database main step 1: not a statement tm runs for a database/,
   },
