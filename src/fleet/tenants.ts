@@ -4,6 +4,7 @@
  */
 import { discoverSchemas } from '../catalog/introspect.js';
 import { globToRegExp, notTenantSchemas, type DatabaseConfig } from '../config/tenants.js';
+import { DESIRED_SCHEMA_PREFIX } from '../config/tmSchemas.js';
 import type { Queryable } from '../db/queryable.js';
 import { TmError } from '../errors.js';
 
@@ -15,7 +16,7 @@ import { TmError } from '../errors.js';
 export async function tenantSchemas(db: Queryable, database: DatabaseConfig, metadataSchema: string): Promise<string[]> {
   const listed = database.tenants.map((t) => t.schema);
   const found = await discoverSchemas(db, database.discover, [...listed, ...notTenantSchemas(metadataSchema, database)]);
-  return [...listed, ...found.filter((s) => !s.startsWith('tm_desired_'))];
+  return [...listed, ...found.filter((s) => !s.startsWith(DESIRED_SCHEMA_PREFIX))];
 }
 
 /** Whether tenants.yaml makes a tenant of the schema on this database: listed, or matched by a discovery pattern. */

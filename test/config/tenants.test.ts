@@ -27,6 +27,7 @@ describe('tenants.yaml', () => {
     expect(config).to.deep.equal({
       path: path.join(REPO_DIR, 'tenants.yaml'),
       metadataSchema: 'tm',
+      documentationComments: false,
       databases: [
         {
           name: 'main',
@@ -87,7 +88,7 @@ describe('tenants.yaml', () => {
 
   it('reports unknown keys at the key, listing the allowed ones', () => {
     expect(errorFor(`${MAIN}    tenant:\n      - a\n`).message).to.equal('tenants.yaml:4:5: unknown key "tenant" in databases.main (allowed: url, tenants, discover, extensionSchema)');
-    expect(errorFor(`${MAIN}schemas: 1\n`).message).to.equal('tenants.yaml:4:1: unknown key "schemas" (allowed: metadataSchema, databases, waves, policy)');
+    expect(errorFor(`${MAIN}schemas: 1\n`).message).to.equal('tenants.yaml:4:1: unknown key "schemas" (allowed: metadataSchema, databases, waves, policy, documentationComments)');
     expect(errorFor(`${MAIN}    tenants:\n      - schema: a\n        label: { x: y }\n`).message).to.match(/^tenants\.yaml:6:9: unknown key "label"/);
   });
 

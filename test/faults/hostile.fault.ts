@@ -73,7 +73,7 @@ const CASES: Case[] = [
   { name: 'tenants.yaml: databases is a list (wrong type)', files: { 'tenants.yaml': 'databases:\n  - main\n' }, args: ['plan'], message: /^Error: tenants\.yaml:2:3: databases must be a mapping \(key: value\)$/m },
   { name: 'tenants.yaml: tenants is a string (wrong type)', files: { 'tenants.yaml': `databases:\n  main:\n    url: env(${DB_ENV})\n    tenants: h_a\n` }, args: ['plan'], message: /^Error: tenants\.yaml:4:14: databases\.main\.tenants must be a list$/m },
   { name: 'tenants.yaml: labels is a list (wrong type)', files: { 'tenants.yaml': `databases:\n  main:\n    url: env(${DB_ENV})\n    tenants:\n      - schema: h_a\n        labels: [canary]\n` }, args: ['plan'], message: /^Error: tenants\.yaml:6:17: databases\.main\.tenants\[0\]\.labels must be a mapping \(key: value\)$/m },
-  { name: 'tenants.yaml: unknown top-level key (tenant: for tenants:)', files: { 'tenants.yaml': 'tenant: h_a\n' + YAML }, args: ['plan'], message: /^Error: tenants\.yaml:1:1: unknown key "tenant" \(allowed: metadataSchema, databases, waves, policy\)$/m },
+  { name: 'tenants.yaml: unknown top-level key (tenant: for tenants:)', files: { 'tenants.yaml': 'tenant: h_a\n' + YAML }, args: ['plan'], message: /^Error: tenants\.yaml:1:1: unknown key "tenant" \(allowed: metadataSchema, databases, waves, policy, documentationComments\)$/m },
   { name: 'tenants.yaml: unknown key in a database', files: { 'tenants.yaml': YAML.replace('    url:', '    urls: x\n    url:') }, args: ['plan'], message: /^Error: tenants\.yaml:3:5: unknown key "urls" in databases\.main/m },
   { name: 'tenants.yaml: an unknown hazard in policy.allowHazards', files: { 'tenants.yaml': YAML + 'policy:\n  allowHazards: [EVERYTHING]\n' }, args: ['plan'], message: /^Error: tenants\.yaml:\d+:\d+: policy\.allowHazards\[0\] "EVERYTHING" is not one of DATA_LOSS/m },
   {
@@ -222,7 +222,7 @@ const CASES: Case[] = [
   ),
   {
     name: 'plan: resealed with a database step that is not an extension',
-    plan: (p) => reseal({ ...p, databaseSteps: [{ database: 'main', steps: [{ action: 'create', object: 'extension "x"', sql: 'CREATE ROLE tm_evil SUPERUSER', transactional: true, hazards: [] }] }] }),
+    plan: (p) => reseal({ ...p, databaseSteps: [{ database: 'main', steps: [{ action: 'create', target: { kind: 'extension', name: 'x' }, object: 'extension "x"', sql: 'CREATE ROLE tm_evil SUPERUSER', transactional: true, hazards: [] }] }] }),
     args: PLAN,
     message: /database main step 1: not a statement tm runs for a database/,
   },

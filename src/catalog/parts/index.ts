@@ -4,8 +4,7 @@
  * their cost and builds models with them in this order: a part comes after
  * those whose pieces it uses (its `after`: constraints and indexes name
  * columns from the tables part; sequences put identity options on its
- * columns). A schema's
- * signature joins the parts' digests in this order too.
+ * columns). A schema's signature joins the parts' digests in this order too.
  */
 import { commentsPart } from './comments.js';
 import { constraintsPart } from './constraints.js';
