@@ -3,12 +3,24 @@
  * versioned like `tm show --format json`: `format_version` "MAJOR.MINOR",
  * minor versions only add fields. Every schema is listed, in sync or not.
  */
-import type { DriftReport } from '../plan/drift.js';
+import type { DriftItem, DriftReport } from '../plan/drift.js';
 import { hasDrift } from '../plan/drift.js';
 import { TM_VERSION } from '../version.js';
 import { driftTotals } from './driftText.js';
 
 export const DRIFT_JSON_FORMAT_VERSION = '1.0';
+
+/**
+ * An item as format 1.0 has it, from its target whatever its kind: `name` is
+ * the object's own, `table` the table it is in (null for an object that is not
+ * in one, a table included). A comment is named by what it is on.
+ */
+export function driftItemToJson({ target, detail }: DriftItem) {
+  const named = 'on' in target ? target.on : target;
+  const name = 'name' in named ? named.name : 'column' in named && named.column !== null ? named.column : named.table;
+  const table = named.kind !== 'table' && 'table' in named ? named.table : null;
+  return { kind: target.kind, name, table, detail };
+}
 
 export function driftToJson(report: DriftReport) {
   const t = driftTotals(report);
@@ -36,9 +48,9 @@ export function driftToJson(report: DriftReport) {
       fingerprint: s.fingerprint,
       last_applied: s.lastApplied ? { plan_id: s.lastApplied.planId, after_fingerprint: s.lastApplied.afterFingerprint } : null,
       changed_since_last_apply: s.changedSinceLastApply,
-      extra: s.extra,
-      missing: s.missing,
-      changed: s.changed,
+      extra: s.extra.map(driftItemToJson),
+      missing: s.missing.map(driftItemToJson),
+      changed: s.changed.map(driftItemToJson),
       ...(s.prune
         ? { prune: s.prune.map((p) => ({ action: p.action, object: p.object, sql: p.sql, transactional: p.transactional, hazards: p.hazards.map((h) => ({ type: h.type, message: h.message })) })) }
         : {}),

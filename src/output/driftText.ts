@@ -9,19 +9,9 @@ import { hasDrift } from '../plan/drift.js';
 import { plural, tenantList } from './planText.js';
 import { termLines, termName } from './terminal.js';
 
+/** The item's object label (`column "User"."email"`), names made safe for a terminal. */
 export function driftObject(item: DriftItem): string {
-  const q = (name: string) => termName(`"${name.replace(/"/g, '""')}"`);
-  switch (item.kind) {
-    case 'column':
-      return `column ${q(item.table!)}.${q(item.name)}`;
-    case 'constraint':
-    case 'index':
-      return `${item.kind} ${q(item.name)} on ${q(item.table!)}`;
-    case 'comment':
-      return item.table === null ? `comment on table ${q(item.name)}` : `comment on column ${q(item.table)}.${q(item.name)}`;
-    default:
-      return `${item.kind} ${q(item.name)}`;
-  }
+  return termName(item.object);
 }
 
 export interface DriftGroup {

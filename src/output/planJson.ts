@@ -13,7 +13,6 @@
  * truncated. Left out: the merged Prisma schema text and the after-state
  * models (both in the plan file).
  */
-import type { ConstraintKind } from '../catalog/model.js';
 import type { ObjectRef } from '../catalog/objectRef.js';
 import type { HazardType, StepAction } from '../diff/step.js';
 import type { Plan, PlanKind } from '../plan/types.js';
@@ -26,15 +25,14 @@ export interface PlanJsonTenant {
   schema: string;
 }
 
+/** `constraintKind` → `constraint_kind`. */
+type SnakeCase<S extends string> = S extends `${infer Head}${infer Tail}` ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${SnakeCase<Tail>}` : S;
+
+/** Each variant of a union with its keys in snake_case (values as they are). */
+type SnakeCaseKeys<T> = T extends unknown ? { [K in keyof T as K extends string ? SnakeCase<K> : K]: T[K] } : never;
+
 /** The object a step changes (the plan's ObjectRef, keys in snake_case); since 1.2. Names unqualified and unquoted. */
-export type PlanJsonTarget =
-  | { kind: 'schema' | 'extension' | 'table' | 'enum' | 'sequence'; name: string }
-  | { kind: 'column' | 'index'; table: string; name: string }
-  | { kind: 'constraint'; table: string; name: string; constraint_kind: ConstraintKind }
-  | { kind: 'view'; name: string; materialized: boolean }
-  | { kind: 'data'; table: string; column: string | null }
-  | { kind: 'column sequence'; table: string; column: string }
-  | { kind: 'comment'; on: { kind: 'table'; table: string } | { kind: 'column'; table: string; column: string } };
+export type PlanJsonTarget = SnakeCaseKeys<ObjectRef>;
 
 export interface PlanJsonStep {
   /** 1-based position in the cohort, as the text and Markdown views number steps. */
@@ -136,9 +134,9 @@ export interface PlanJson {
   unchanged: (PlanJsonTenant & { fingerprint: string })[];
 }
 
+/** The ObjectRef with its keys in snake_case, in their order (whatever the kind: `constraintKind` → `constraint_kind`). */
 function targetToJson(target: ObjectRef): PlanJsonTarget {
-  if (target.kind === 'constraint') return { kind: target.kind, table: target.table, name: target.name, constraint_kind: target.constraintKind };
-  return { ...target };
+  return Object.fromEntries(Object.entries(target).map(([key, value]) => [key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), value])) as PlanJsonTarget;
 }
 
 export function planToJson(plan: Plan): PlanJson {

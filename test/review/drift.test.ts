@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import { compileSchema } from '../../src/config/jsonSchema.js';
-import { compareModels, pruneSteps, withoutExtras } from '../../src/plan/drift.js';
+import { ref } from '../../src/catalog/objectRef.js';
+import { driftItemToJson } from '../../src/output/driftJson.js';
+import { compareModels, pruneSteps, withoutExtras, type DriftItem } from '../../src/plan/drift.js';
 import { fingerprint } from '../../src/catalog/fingerprint.js';
 import { useFreshDatabase } from '../harness/database.js';
 import { columnsOf, fleetProject, output, removeFleetProjects, replaceOnce } from '../support/fleet.js';
@@ -14,6 +16,8 @@ import { column, goldenDesired, goldenOld } from '../support/synthetic-plan.js';
 
 const validateDriftJson = compileSchema('drift-json-output.schema.json');
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value));
+/** Items as `tm drift --json` prints them: kind, name, table, detail. */
+const asJson = (items: DriftItem[]) => items.map(driftItemToJson);
 
 describe('tm drift', function () {
   this.timeout(120_000);
@@ -28,11 +32,12 @@ describe('tm drift', function () {
       actual.tables.User.columns.legacy = column('integer', false);
       actual.tables.Audit = { columns: { id: column('integer') }, constraints: {}, indexes: {} };
       const drift = compareModels(actual, goldenDesired());
-      expect(drift.extra).to.deep.equal([
+      expect(drift.extra.map((x) => x.target)).to.deep.equal([ref.table('Audit'), ref.column('User', 'legacy')]);
+      expect(asJson(drift.extra)).to.deep.equal([
         { kind: 'table', name: 'Audit', table: null, detail: '1 columns' },
         { kind: 'column', name: 'legacy', table: 'User', detail: 'integer' },
       ]);
-      expect(drift.missing.map((m) => `${m.kind} ${m.table ?? ''}.${m.name}`)).to.deep.equal([
+      expect(asJson(drift.missing).map((m) => `${m.kind} ${m.table ?? ''}.${m.name}`)).to.deep.equal([
         'table .Order',
         'column User.name',
         'column User.role',
@@ -52,7 +57,8 @@ describe('tm drift', function () {
       const drift = compareModels(actual, goldenDesired());
       expect(drift.extra).to.deep.equal([]);
       expect(drift.missing).to.deep.equal([]);
-      expect(drift.changed).to.deep.equal([
+      expect(drift.changed[0].target, 'a constraint is referred to with its kind').to.deep.equal(ref.constraint('Order', 'Order_userId_fkey', 'foreign key'));
+      expect(asJson(drift.changed)).to.deep.equal([
         {
           kind: 'constraint',
           name: 'Order_userId_fkey',

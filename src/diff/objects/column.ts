@@ -11,6 +11,7 @@ import { quoteIdent } from '../../sql/quote.js';
 import { columnChange, typeChangeHazards } from '../columnChange.js';
 import { addColumnSql, conversionStep, identityClause, identityOptions } from '../columnSql.js';
 import { added, hazard, keys, kept, planned, removed, type DiffContext, type ObjectDiffer, type PlannedStep } from '../differ.js';
+import { fieldChanges, type TableKindDrift } from '../kindDrift.js';
 import { makeStep as step, type Hazard } from '../step.js';
 
 const q = quoteIdent;
@@ -128,3 +129,21 @@ function diffColumns(context: DiffContext, table: string, from: TableModel, to: 
   }
   return [...drops, ...adds, ...alters];
 }
+
+/** Drift: a column by its type, NOT NULL and default; changed in any of its fields. */
+export const columnDrift: TableKindDrift<ColumnModel> = {
+  kind: 'column',
+  scope: 'table',
+  objects: (table) => table.columns,
+  target: (table, name) => ref.column(table, name),
+  summary: (c) => `${c.type}${c.notNull ? ' NOT NULL' : ''}${c.default !== null ? ` DEFAULT ${c.default}` : ''}`,
+  changes: (x, y) =>
+    fieldChanges([
+      ['type', x.type, y.type],
+      ['nullability', x.notNull ? 'NOT NULL' : 'nullable', y.notNull ? 'NOT NULL' : 'nullable'],
+      ['default', x.default, y.default],
+      ['identity', x.identity, y.identity],
+      ['generated', x.generated, y.generated],
+      ['collation', x.collation, y.collation],
+    ]),
+};

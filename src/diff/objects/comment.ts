@@ -9,6 +9,7 @@ import type { CommentModel, SchemaModel } from '../../catalog/model.js';
 import { ref, type ObjectRef } from '../../catalog/objectRef.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { keys, planned, type DiffContext, type ObjectDiffer, type PlannedStep } from '../differ.js';
+import type { SchemaKindDrift } from '../kindDrift.js';
 import { makeStep as step } from '../step.js';
 
 const q = quoteIdent;
@@ -51,4 +52,14 @@ export const commentDiffer: ObjectDiffer = {
     }
     return out;
   },
+};
+
+/** Drift: a comment by its text, named by what it is on. */
+export const commentDrift: SchemaKindDrift<CommentModel> = {
+  kind: 'comment',
+  scope: 'schema',
+  objects: (model) => model.comments ?? {},
+  target: (_label, c) => ref.comment(c.on),
+  summary: (c) => JSON.stringify(c.text),
+  changes: (x, y) => (x.text !== y.text ? `text ${JSON.stringify(x.text)} → ${JSON.stringify(y.text)}` : null),
 };

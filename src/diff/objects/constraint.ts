@@ -13,6 +13,7 @@ import { quoteIdent } from '../../sql/quote.js';
 import { foreignKeyUsesAny, usesAny } from '../columnChange.js';
 import { hazard, keys, planned, type DiffContext, type ObjectDiffer, type PlannedStep } from '../differ.js';
 import { renamedTo, sameConstraint } from '../renames.js';
+import { fieldChanges, type TableKindDrift } from '../kindDrift.js';
 import { makeStep as step, type Hazard } from '../step.js';
 
 const q = quoteIdent;
@@ -92,4 +93,24 @@ export const constraintDiffer: ObjectDiffer = {
     }
     return out;
   },
+};
+
+/** Drift: a constraint by its definition; pruned with a column it is on. */
+export const constraintDrift: TableKindDrift<ConstraintModel> = {
+  kind: 'constraint',
+  scope: 'table',
+  objects: (table) => table.constraints,
+  target: (table, name, c) => ref.constraint(table, name, c.kind),
+  // Drift has always said `constraint` (a plan step says which: `foreign key "…" on "…"`).
+  label: (table, name) => `constraint ${q(name)} on ${q(table)}`,
+  summary: (c) => c.definition,
+  changes: (x, y) =>
+    fieldChanges([
+      ['kind', x.kind, y.kind],
+      ['definition', x.definition, y.definition],
+      ['deferrable', x.deferrable, y.deferrable],
+      ['initially deferred', x.initiallyDeferred, y.initiallyDeferred],
+      ['validated', x.validated, y.validated],
+    ]),
+  orphaned: (table, c) => c.columns.some((column) => !table.columns[column]),
 };

@@ -7,6 +7,7 @@ import type { EnumModel, SchemaModel } from '../../catalog/model.js';
 import { ref } from '../../catalog/objectRef.js';
 import { quoteIdent, quoteLiteral } from '../../sql/quote.js';
 import { added, hazard, keys, kept, planned, removed, type ObjectDiffer, type PlannedStep } from '../differ.js';
+import type { SchemaKindDrift } from '../kindDrift.js';
 import { makeStep as step } from '../step.js';
 import { conversionStep } from '../columnSql.js';
 
@@ -129,3 +130,13 @@ function recreate(from: SchemaModel, to: SchemaModel, name: string) {
   }
   return steps;
 }
+
+/** Drift: an enum by its values, in order. */
+export const enumDrift: SchemaKindDrift<EnumModel> = {
+  kind: 'enum',
+  scope: 'schema',
+  objects: (model) => model.enums,
+  target: (name) => ref.enum(name),
+  summary: (e) => e.values.join(', '),
+  changes: (x, y) => (x.values.join(', ') !== y.values.join(', ') ? `values ${x.values.join(', ')} → ${y.values.join(', ')}` : null),
+};

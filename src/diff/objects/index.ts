@@ -10,6 +10,7 @@ import { quoteIdent } from '../../sql/quote.js';
 import { recreatedColumns, usesAny } from '../columnChange.js';
 import { hazard, keys, kept, planned, type ObjectDiffer, type PlannedStep } from '../differ.js';
 import { renamedTo, sameIndex, tableRenames } from '../renames.js';
+import { fieldChanges, type TableKindDrift } from '../kindDrift.js';
 import { makeStep as step, type Hazard } from '../step.js';
 
 const q = quoteIdent;
@@ -75,4 +76,17 @@ export const indexDiffer: ObjectDiffer = {
     }
     return out;
   },
+};
+
+/** Drift: an index by its definition; pruned with a column it is on. */
+export const indexDrift: TableKindDrift<IndexModel> = {
+  kind: 'index',
+  scope: 'table',
+  objects: (table) => table.indexes,
+  target: (table, name) => ref.index(table, name),
+  // Drift has always named the table too (a plan step's label does not).
+  label: (table, name) => `index ${q(name)} on ${q(table)}`,
+  summary: (i) => i.definition,
+  changes: (x, y) => fieldChanges([['definition', x.definition, y.definition]]),
+  orphaned: (table, i) => i.columns.some((column) => !table.columns[column]),
 };

@@ -9,6 +9,7 @@ import type { SequenceModel } from '../../catalog/model.js';
 import { ref } from '../../catalog/objectRef.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { added, hazard, keys, kept, planned, removed, type ObjectDiffer, type PlannedStep } from '../differ.js';
+import { fieldChanges, type SchemaKindDrift } from '../kindDrift.js';
 import { makeStep as step } from '../step.js';
 
 const q = quoteIdent;
@@ -62,4 +63,24 @@ export const sequenceDiffer: ObjectDiffer = {
     }
     return out;
   },
+};
+
+/** Drift: a sequence by its options and owner. */
+export const sequenceDrift: SchemaKindDrift<SequenceModel> = {
+  kind: 'sequence',
+  scope: 'schema',
+  objects: (model) => model.sequences,
+  target: (name) => ref.sequence(name),
+  summary: () => null,
+  changes: (x, y) =>
+    fieldChanges([
+      ['type', x.dataType, y.dataType],
+      ['start', x.start, y.start],
+      ['increment', x.increment, y.increment],
+      ['min', x.min, y.min],
+      ['max', x.max, y.max],
+      ['cache', x.cache, y.cache],
+      ['cycle', x.cycle, y.cycle],
+      ['owned by', x.ownedBy ? `${x.ownedBy.table}.${x.ownedBy.column}` : null, y.ownedBy ? `${y.ownedBy.table}.${y.ownedBy.column}` : null],
+    ]),
 };

@@ -4,10 +4,11 @@
  * dropped with all their rows (DATA_LOSS). Kept tables' columns are
  * column.ts's.
  */
-import type { SchemaModel } from '../../catalog/model.js';
+import type { SchemaModel, TableModel } from '../../catalog/model.js';
 import { ref, type ObjectRef } from '../../catalog/objectRef.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { hazard, keys, planned, type ObjectDiffer, type PlannedStep } from '../differ.js';
+import type { SchemaKindDrift } from '../kindDrift.js';
 import { makeStep as step } from '../step.js';
 import { columnDependencies } from './column.js';
 import { columnDefinition } from '../columnSql.js';
@@ -38,4 +39,14 @@ export const tableDiffer: ObjectDiffer = {
     }
     return out;
   },
+};
+
+/** Drift: a table is extra or missing; what differs inside a table in both is its columns', constraints' and indexes'. */
+export const tableDrift: SchemaKindDrift<TableModel> = {
+  kind: 'table',
+  scope: 'schema',
+  objects: (model) => model.tables,
+  target: (name) => ref.table(name),
+  summary: (table) => `${Object.keys(table.columns).length} columns`,
+  changes: () => null,
 };

@@ -17,6 +17,7 @@ import { ref, type ObjectRef } from '../../catalog/objectRef.js';
 import { quoteIdent } from '../../sql/quote.js';
 import { tokenize } from '../../sql/tokens.js';
 import { keys, planned, type ObjectDiffer, type PlannedStep } from '../differ.js';
+import type { SchemaKindDrift } from '../kindDrift.js';
 import { makeStep as step } from '../step.js';
 
 const q = quoteIdent;
@@ -77,5 +78,22 @@ export const viewDiffer: ObjectDiffer = {
       out.push(planned('create views', step('create', ref.view(name, view.materialized), sql), [name], viewDependencies(to, name)));
     }
     return out;
+  },
+};
+
+/** Drift: a view by whether it is materialized and its definition (told apart, not printed: it is long). */
+export const viewDrift: SchemaKindDrift<ViewModel> = {
+  kind: 'view',
+  scope: 'schema',
+  objects: (model) => model.views,
+  target: (name, v) => ref.view(name, v.materialized),
+  // Drift has always said `view`, with `materialized` in the detail (a plan step says `materialized view`).
+  label: (name) => `view ${q(name)}`,
+  summary: (v) => (v.materialized ? 'materialized' : null),
+  changes(x, y) {
+    const parts: string[] = [];
+    if (x.materialized !== y.materialized) parts.push(`materialized ${x.materialized} → ${y.materialized}`);
+    if (x.definition.trim() !== y.definition.trim()) parts.push('definition differs');
+    return parts.length ? parts.join('; ') : null;
   },
 };
