@@ -26,6 +26,12 @@ import { markQualifierOutsideLiteralsSql, markQualifierSql } from '../qualifier.
  * and go at run time (a retention job attaches and drops them), and take
  * every column, constraint and index from it. So a tenant's model and
  * signature do not change with its partitions.
+ *
+ * So is `_prisma_migrations`, the table in which `prisma migrate deploy`
+ * records what it applied to a schema: it is Prisma's bookkeeping, not part
+ * of what the schema describes (Prisma's own diff leaves it out too), so a
+ * fleet that Prisma migrated until now is not planned to lose it, and tm never
+ * changes it.
  */
 export const RELS = `rels as (
   select c.oid, c.relname, c.relkind, w.nspname
@@ -34,6 +40,7 @@ export const RELS = `rels as (
                     and dep.classid = 'pg_class'::regclass and dep.objsubid = 0 and dep.deptype = 'n'
   join pg_class c on c.oid = dep.objid
   where not c.relispartition
+    and not (c.relkind = 'r' and c.relname = '_prisma_migrations')
 )`;
 
 /** `wanted` (the schemas named in `$1` that exist: oid, nspname) and `rels`, for a WITH clause. */
