@@ -9,8 +9,8 @@ export function renderStatusTable(rows: TenantStatus[]): string {
   const body = rows.map((r) => [
     termName((multiDb ? `${r.database}/` : '') + r.schema) + (r.listed ? '' : ' (discovered)'),
     String(r.version),
-    r.lastName ? termName(r.lastKind === 'migrate' ? r.lastName : `${r.lastName} (${r.lastKind})`) : '-',
-    r.lastAppliedAt ? r.lastAppliedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-',
+    r.lastName ? termName(r.lastKind === 'migrate' ? r.lastName : `${r.lastName} (${r.lastKind})`) : r.prismaMigration ? termName(`${r.prismaMigration.name} (prisma)`) : '-',
+    shownTime(r.lastAppliedAt ?? r.prismaMigration?.finishedAt ?? null),
     shortFingerprint(r.fingerprint),
     r.state,
   ]);
@@ -25,6 +25,10 @@ export function renderStatusTable(rows: TenantStatus[]): string {
     ...backupsSkipped(rows),
     '',
   ].join('\n');
+}
+
+function shownTime(iso: string | null): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
 }
 
 /** Tenants where destructive steps ran with --skip-backup: tm rollback cannot put that data back. */

@@ -8,6 +8,7 @@ import { tenantTarget } from '../diff/equivalence.js';
 import { connect } from '../db/connect.js';
 import { MetadataStore } from '../meta/store.js';
 import { introspectFleet, type FleetContext } from './planner.js';
+import { lastPrismaMigrations, type PrismaMigration } from './prismaMigrations.js';
 
 export type TenantState = 'up to date' | 'pending changes' | 'not created';
 
@@ -21,6 +22,8 @@ export interface TenantStatus {
   lastName: string | null;
   lastKind: string | null;
   lastAppliedAt: string | null;
+  /** With no plan of tm applied yet: the last migration `prisma migrate deploy` applied (its `_prisma_migrations`), else null. */
+  prismaMigration: PrismaMigration | null;
   /** Applied plans whose destructive steps ran without backups (--skip-backup): tm rollback cannot restore their data. */
   backupsSkipped: number;
   fingerprint: string;
@@ -34,8 +37,11 @@ export async function fleetStatus(context: FleetContext, options: { schemas: str
     fleet.map(async (db) => {
       const client = await connect(db.target, 'status');
       let history;
+      let prisma;
       try {
-        history = await new MetadataStore(client, context.config.metadataSchema).history.latest();
+        const latest = await new MetadataStore(client, context.config.metadataSchema).history.latest();
+        history = latest;
+        prisma = await lastPrismaMigrations(client, db.schemas.filter((s) => !latest.has(s)));
       } finally {
         await client.end();
       }
@@ -53,6 +59,7 @@ export async function fleetStatus(context: FleetContext, options: { schemas: str
           lastName: h?.lastName ?? null,
           lastKind: h?.lastKind ?? null,
           lastAppliedAt: h ? new Date(h.lastAppliedAt).toISOString() : null,
+          prismaMigration: prisma.get(schema) ?? null,
           backupsSkipped: h?.backupsSkipped ?? 0,
           fingerprint: fp,
           // Up to date as tm plan sees it: differences Prisma sees no drift in are no change (src/diff/equivalence.ts).

@@ -3,8 +3,10 @@
  * to a schema, is not part of a tenant's model (src/catalog/parts/sql.ts): a
  * fleet Prisma migrated until now is not planned to lose it, it is no drift,
  * and tenants with and without it are in the same state, read one by one or
- * by signature.
+ * by signature. tm status reads it for where a tenant stands before tm.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { expect } from 'chai';
 import pg from 'pg';
 import { fingerprint } from '../../src/catalog/fingerprint.js';
@@ -47,6 +49,26 @@ describe('_prisma_migrations is Prisma\'s bookkeeping, not part of a tenant', fu
     expect(drift.code, output(drift)).to.equal(0);
     const { rows } = await db.query(`select migration_name from pm_a."_prisma_migrations"`);
     expect(rows.map((r) => r.migration_name)).to.deep.equal(['20240101000000_init']);
+  });
+
+  it('tm status shows the last Prisma migration of a tenant tm has applied nothing to, and tm\'s own once it has', async () => {
+    const project = fleetProject({ tenants: ['pms_a'] });
+    const init = await project.plan(db, 'init');
+    expect((await project.tm(db, ['apply', init.path])).code).to.equal(0);
+    await db.query(`SET search_path TO pms_a; ${PRISMA_MIGRATIONS}`);
+    await db.query(`CREATE SCHEMA pms_b; SET search_path TO pms_b; ${PRISMA_MIGRATIONS}`);
+    await db.query(`SET search_path TO pms_b; INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, applied_steps_count, rolled_back_at)
+                    VALUES ('9z', 'abc', now() + interval '1 minute', '20240301000000_rolled_back', 1, now())`);
+    const yaml = path.join(project.dir, 'tenants.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace('      - pms_a\n', '      - pms_a\n      - pms_b\n'));
+    const status = await project.tm(db, ['status']);
+    expect(status.code, output(status)).to.equal(0);
+    expect(status.stdout).to.match(/^pms_a\s+1\s+init\s/m);
+    expect(status.stdout).to.match(/^pms_b\s+0\s+20240101000000_init \(prisma\)\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\s/m);
+    const json = JSON.parse((await project.tm(db, ['status', '--json'])).stdout);
+    const b = json.tenants.find((t: { schema: string }) => t.schema === 'pms_b');
+    expect(b.prismaMigration.name).to.equal('20240101000000_init');
+    expect(json.tenants.find((t: { schema: string }) => t.schema === 'pms_a').prismaMigration).to.equal(null);
   });
 
   it('tenants with and without it have one model, read one by one and by signature (a fleet of 60)', async () => {
