@@ -10,7 +10,7 @@ import type { Plan } from '../plan/types.js';
 import type { ProjectContext } from './context.js';
 import { TmCommand } from './base.js';
 import { confirm } from './confirm.js';
-import { databasesOption, parseDuration, parsePositiveInteger, parseSize } from './options.js';
+import { databasesOption, noSqlOption, parseDuration, parsePositiveInteger, parseSize } from './options.js';
 import { termName } from '../output/terminal.js';
 
 /** Backups listed after a run; the rest are in `tm backups list`. */
@@ -25,7 +25,6 @@ export const kindOptions = {
   lockWait: () => Option.String('--lock-wait', '10s', { description: 'How long to wait for another tm run on the same database' }),
   lockTimeout: () => Option.String('--lock-timeout', '5s', { description: 'lock_timeout each statement runs with' }),
   maxBackupSize: () => Option.String('--max-backup-size', '10GB', { description: 'Refuse to back up more than this per database' }),
-  sql: () => Option.Boolean('--sql', true, { description: 'Show the SQL of each step (--no-sql: one line per step)' }),
 };
 
 export interface KindRun {
@@ -157,7 +156,7 @@ export abstract class KindCommand extends TmCommand {
   lockWait = kindOptions.lockWait();
   lockTimeout = kindOptions.lockTimeout();
   maxBackupSize = kindOptions.maxBackupSize();
-  sql = kindOptions.sql();
+  noSql = noSqlOption();
 
   protected get lockTimeoutMs(): number {
     return parseDuration(this.lockTimeout, '--lock-timeout');
@@ -180,7 +179,7 @@ export abstract class KindCommand extends TmCommand {
       parallelism: how.parallelism,
       lockWait: this.lockWait,
       maxBackupSize: this.maxBackupSize,
-      sql: this.sql,
+      sql: !this.noSql,
       nothingToDo: how.nothingToDo,
     });
   }

@@ -8,6 +8,7 @@ import { TM_VERSION } from '../version.js';
 import { ApplyCommand } from './commands/apply.js';
 import { BackupsListCommand, BackupsPruneCommand } from './commands/backups.js';
 import { DriftCommand } from './commands/drift.js';
+import { HelpCommand } from './commands/help.js';
 import { InitCommand } from './commands/init.js';
 import { MigrateCommand } from './commands/migrate.js';
 import { PlanCommand } from './commands/plan.js';
@@ -24,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   });
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
+  cli.register(HelpCommand);
   cli.register(PlanCommand);
   cli.register(ApplyCommand);
   cli.register(StatusCommand);

@@ -6,6 +6,12 @@ export const schemasOption = () => Option.Array('--schema', [], { description: '
 export const databasesOption = () => Option.Array('--database', [], { description: 'Only this database from tenants.yaml (repeatable)' });
 export const detailedExitCodeOption = () =>
   Option.Boolean('--detailed-exitcode', false, { description: 'Exit 0 when nothing changes, 2 with changes, 3 with hazardous changes (1 is an error)' });
+/**
+ * `--no-sql`, declared under the name the README documents: clipanion shows a
+ * `--sql` boolean that defaults to true as `[--sql]`, the one spelling that
+ * changes nothing. Commands read it as `sql: !this.noSql`.
+ */
+export const noSqlOption = (description = 'One line per step instead of its SQL') => Option.Boolean('--no-sql', false, { description });
 export const jsonOption = () => Option.Boolean('--json', false, { description: 'Machine-readable output' });
 
 /** Parses a duration such as 500ms, 10s, 2m, or a plain number of milliseconds. */

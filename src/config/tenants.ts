@@ -85,7 +85,11 @@ export function loadTenantsConfig(projectDir: string, file: string = path.join(p
   const absolute = path.resolve(projectDir, file);
   const shown = displayPath(projectDir, absolute);
   if (!existsSync(absolute)) {
-    throw new TmError(`${shown}: file not found`, 'Create tenants.yaml with your databases and tenant schemas (see the README), or run tm from the project folder.');
+    throw new TmError(
+      // The folder is shown whole: a user in the wrong folder sees where tm looked.
+      `No ${path.basename(absolute)} in ${path.dirname(absolute)}.`,
+      'Run `tm init` to write one (it lists your databases and tenant schemas), or run tm from the project folder.',
+    );
   }
 
   const lineCounter = new LineCounter();

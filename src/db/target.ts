@@ -71,10 +71,17 @@ export function databaseTarget(database: DatabaseConfig, project: ProjectEnviron
  */
 export function resolveDatabaseUrl(database: DatabaseConfig, env: Environment): string {
   const url = env[database.urlEnv];
-  if (!url) {
+  if (url === '') {
+    // Set but empty (`DATABASE_URL=` in a shell or .env): saying "not set" would send the user looking in the wrong place.
     throw new TmError(
-      `environment variable ${database.urlEnv} is not set${url === '' ? ': it is empty' : ''} (database "${database.name}" has url: env(${database.urlEnv}) in tenants.yaml)`,
-      `Set ${database.urlEnv} to the database's connection string, in the environment or in .env${url === '' ? ' (or unset it to use tm\'s embedded PostgreSQL)' : ''}.`,
+      `environment variable ${database.urlEnv} is set but empty (database "${database.name}" has url: env(${database.urlEnv}) in tenants.yaml)`,
+      `Give ${database.urlEnv} the database's connection string, in the environment or in .env${embeddedAllowed(env) ? ', or unset it to use tm\'s embedded PostgreSQL' : ''}.`,
+    );
+  }
+  if (url === undefined) {
+    throw new TmError(
+      `environment variable ${database.urlEnv} is not set (database "${database.name}" has url: env(${database.urlEnv}) in tenants.yaml)`,
+      `Set ${database.urlEnv} to the database's connection string, in the environment or in .env.`,
     );
   }
   return url;

@@ -137,7 +137,12 @@ describe('tenants.yaml', () => {
 
   it('says when tenants.yaml is missing', () => {
     const dir = tempProject({}, { example: false });
-    expect(() => loadTenantsConfig(dir)).to.throw(TmError, 'tenants.yaml: file not found');
+    expect(() => loadTenantsConfig(dir)).to.throw(TmError, `No tenants.yaml in ${dir}.`);
+    try {
+      loadTenantsConfig(dir);
+    } catch (error) {
+      expect((error as TmError).hint).to.match(/^Run `tm init` to write one/);
+    }
   });
 });
 

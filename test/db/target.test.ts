@@ -22,7 +22,7 @@ describe('database targets', () => {
 
   it('give a clear error naming the variable and the database when unset', () => {
     expect(() => resolveDatabaseUrl(db, {})).to.throw(TmError, 'environment variable MAIN_DATABASE_URL is not set (database "main"');
-    expect(() => resolveDatabaseUrl(db, { MAIN_DATABASE_URL: '' })).to.throw(TmError, 'MAIN_DATABASE_URL is not set');
+    expect(() => resolveDatabaseUrl(db, { MAIN_DATABASE_URL: '' })).to.throw(TmError, 'environment variable MAIN_DATABASE_URL is set but empty (database "main"');
   });
 
   it('are the embedded database when the variable is not set at all, one session at a time; not when it is empty or TM_EMBEDDED=0', () => {
@@ -30,7 +30,7 @@ describe('database targets', () => {
     expect(target.kind).to.equal('embedded');
     expect(target.capabilities).to.deep.equal({ concurrentSessions: false, sharedSnapshotReads: false, quickPath: false });
     expect(databaseTarget(db, { projectDir, env: {} }).url, 'the same database, the same URL').to.equal(target.url);
-    expect(() => databaseTarget(db, { projectDir, env: { MAIN_DATABASE_URL: '' } })).to.throw(TmError, 'MAIN_DATABASE_URL is not set: it is empty');
+    expect(() => databaseTarget(db, { projectDir, env: { MAIN_DATABASE_URL: '' } })).to.throw(TmError, 'MAIN_DATABASE_URL is set but empty');
     expect(() => databaseTarget(db, { projectDir, env: { TM_EMBEDDED: '0' } })).to.throw(TmError, 'MAIN_DATABASE_URL is not set (database "main"');
   });
 });

@@ -73,7 +73,8 @@ describe('embedded PostgreSQL when no database URL is configured (real binary)',
     const dir = tempProject();
     const empty = await tm(dir, ['plan'], { DATABASE_URL: '' });
     expect(empty.code, output(empty)).to.equal(1);
-    expect(empty.stderr).to.match(/^Error: environment variable DATABASE_URL is not set: it is empty \(database "main"/m);
+    expect(empty.stderr).to.match(/^Error: environment variable DATABASE_URL is set but empty \(database "main"/m);
+    expect(empty.stderr).not.to.contain('is not set');
     expect(empty.stderr).to.contain(`unset it to use tm's embedded PostgreSQL`);
     const off = await tm(dir, ['plan'], { TM_EMBEDDED: '0' });
     expect(off.code, output(off)).to.equal(1);

@@ -3,7 +3,7 @@ import { relative, resolve } from 'node:path';
 import { TmError } from '../../errors.js';
 import { PLAN_KINDS, type PlanKind } from '../../plan/types.js';
 import { TmCommand } from '../base.js';
-import { databasesOption, detailedExitCode, detailedExitCodeOption, parseDuration, schemasOption } from '../options.js';
+import { databasesOption, detailedExitCode, detailedExitCodeOption, noSqlOption, parseDuration, schemasOption } from '../options.js';
 
 export const PLAN_NAME = /^[A-Za-z0-9_]{1,64}$/;
 
@@ -34,7 +34,7 @@ export class PlanCommand extends TmCommand {
     description: 'Build new indexes on existing tables with CREATE INDEX CONCURRENTLY, after each tenant\'s transaction (writes continue during the build)',
   });
   skipUnreachable = Option.Boolean('--skip-unreachable', false, { description: 'Leave out databases that cannot be reached (listed in the plan as not planned) instead of failing' });
-  sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (--no-sql: one line per step)' });
+  noSql = noSqlOption();
 
   protected async run() {
     if (this.name !== undefined && !PLAN_NAME.test(this.name)) throw new TmError(`A plan name uses letters, digits and _ only (at most 64): "${this.name}".`, 'For example: --name add_orders.');
@@ -60,7 +60,7 @@ export class PlanCommand extends TmCommand {
     const { renderKindDetails } = await import('../../output/kindDetails.js');
     const { backupSchemaName } = await import('../../config/tmSchemas.js');
     const { paintPlanText, styleFor } = await import('../../output/style.js');
-    this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: this.sql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
+    this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: !this.noSql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
     if (planHasChanges(plan) || this.out) {
       const path = this.out ? resolve(this.projectDir, this.out) : defaultPlanPath(this.projectDir, plan);
       const { planKey, signPlan } = await import('../../plan/signature.js');

@@ -2,6 +2,7 @@ import { Command, Option } from 'clipanion';
 import { join, relative, resolve } from 'node:path';
 import { TmError } from '../../errors.js';
 import { TmCommand } from '../base.js';
+import { noSqlOption } from '../options.js';
 
 export class ShowCommand extends TmCommand {
   static override paths = [['show']];
@@ -22,7 +23,7 @@ export class ShowCommand extends TmCommand {
 
   plan = Option.String({ required: true, name: 'plan file' });
   format = Option.String('--format', 'text', { description: 'text | markdown | json' });
-  sql = Option.Boolean('--sql', true, { description: 'Show the SQL of each step (text and markdown; --no-sql: one line per step)' });
+  noSql = noSqlOption('One line per step instead of its SQL (text and markdown)');
 
   protected async run() {
     const format = this.format.toLowerCase() === 'md' ? 'markdown' : this.format.toLowerCase();
@@ -38,7 +39,7 @@ export class ShowCommand extends TmCommand {
     const path = resolve(this.projectDir, this.plan);
     const plan = readPlan(path);
     const text = PLAN_FORMATS[format](plan, {
-      sql: this.sql,
+      sql: !this.noSql,
       planPath: relative(this.projectDir, path) || path,
       style: styleFor(this.context.stdout as { isTTY?: boolean }),
       // tenants.yaml's metadataSchema, or the default when there is no tenants.yaml here.
