@@ -161,6 +161,7 @@ describe('tm init', function () {
       const plan = await runTm(['plan', '--no-sql'], { cwd: dir, env: { DATABASE_URL: db.url } });
       expect(plan.code, output(plan)).to.equal(0);
       expect(plan.stdout).to.match(/^Plan: 4 schemas to change, 0 unchanged/m);
+      expect(plan.stderr).to.not.contain('No tenant schemas');
     });
 
     it('on a terminal: asks which to list by name', async function () {
@@ -181,6 +182,38 @@ describe('tm init', function () {
       const config = loadTenantsConfig(dir);
       expect(config.databases[0].tenants.map((t) => t.schema)).to.deep.equal(['legacy', 'tenant_b']);
       expect(config.databases[0].discover).to.deep.equal(['cust_*', 'tenant_*']);
+    });
+  });
+
+  describe('then a database with no tenant schema yet', () => {
+    const db = useFreshDatabase();
+    const note = 'No tenant schemas: tenants.yaml lists none for database main and its discover patterns (tenant_*) match none. Add them under databases.main.tenants (or discover: [tenant_*]).';
+
+    it('tm plan, tm status and tm drift say that no tenant is listed or discovered, exit codes unchanged', async () => {
+      const dir = prismaProject();
+      expect((await runTm(['init'], { cwd: dir, env: { DATABASE_URL: undefined } })).code).to.equal(0);
+      const env = { DATABASE_URL: db.url };
+
+      const plan = await runTm(['plan'], { cwd: dir, env });
+      expect(plan.code, output(plan)).to.equal(0);
+      expect(plan.stdout).to.match(/^No changes\./m);
+      expect(plan.stderr.split('\n')).to.include(note);
+      expect((await runTm(['plan', '--detailed-exitcode'], { cwd: dir, env })).code).to.equal(0);
+
+      const status = await runTm(['status'], { cwd: dir, env });
+      expect(status.code, output(status)).to.equal(0);
+      expect(status.stderr.split('\n')).to.include(note);
+
+      const drift = await runTm(['drift'], { cwd: dir, env });
+      expect(drift.code, output(drift)).to.equal(0);
+      expect(drift.stderr.split('\n')).to.include(note);
+
+      // Once discovery finds a tenant, no note.
+      await db.query('create schema tenant_new');
+      const found = await runTm(['plan', '--no-sql'], { cwd: dir, env });
+      expect(found.code, output(found)).to.equal(0);
+      expect(found.stdout).to.match(/^Plan: 1 schema to change/m);
+      expect(found.stderr).to.not.contain('No tenant schemas');
     });
   });
 

@@ -8,8 +8,10 @@
  * sizes. A line `…` in a text block stands for any number of lines.
  *
  * The quick start runs against the embedded database (DATABASE_URL unset, as
- * on a fresh machine); the tour runs twice, against the test database and
- * against the embedded one (whose one-line notice the tour's blocks leave out).
+ * on a fresh machine); the tour runs against the test database (then once
+ * more in the same project, as a reader re-running it would, checking only
+ * that each step succeeds) and against the embedded one (whose one-line
+ * notice the tour's blocks leave out).
  * `npm install` lines are skipped: the test runs from an installed checkout.
  *
  * After an intended change of the output: UPDATE_README=1 rewrites the text
@@ -136,7 +138,13 @@ function updatedBlock(old: string, actual: string): string {
   return [...lines.slice(0, head), '…', ...lines.slice(lines.length - tail)].join('\n') + '\n';
 }
 
-async function runSteps(steps: Step[], dir: string, env: Record<string, string | undefined>, options: { dropNotice: boolean; record?: Map<Block, string> }): Promise<void> {
+/** Runs each block; each must succeed, and (unless `compare` is false) print its text block. */
+async function runSteps(
+  steps: Step[],
+  dir: string,
+  env: Record<string, string | undefined>,
+  options: { dropNotice: boolean; record?: Map<Block, string>; compare?: boolean },
+): Promise<void> {
   for (const step of steps) {
     const body = step.command.body
       .split('\n')
@@ -144,7 +152,7 @@ async function runSteps(steps: Step[], dir: string, env: Record<string, string |
       .join('\n');
     const result = await runBlock(body, dir, env);
     expect(result.code, `README block failed:\n${step.command.body}\n--- output\n${result.output}`).to.equal(0);
-    if (!step.output) continue;
+    if (!step.output || options.compare === false) continue;
     options.record?.set(step.output, result.output);
     if (UPDATE) continue;
     const keep = (l: string) => !(options.dropNotice && NOTICE.test(l));
@@ -197,11 +205,16 @@ describe('README: the quick start and the tour run as written', function () {
     await runSteps(quickstart, dir, { DATABASE_URL: undefined, TM_EMBEDDED: undefined }, { dropNotice: false, record: recorded });
   });
 
-  it('the tour, against the test database', async () => {
+  it('the tour, against the test database, then again in the same project', async () => {
     const dir = exampleCopy();
     const env = { DATABASE_URL: db.url };
     await runSteps(quickstart, dir, env, { dropNotice: true });
     await runSteps(tour, dir, env, { dropNotice: true, record: recorded });
+    // A reader who runs the tour again: plans/ now holds the first run's plans
+    // (and the rollback's, named alike), and tenant_acme is behind. Every step
+    // still runs; its output differs from the README's (one tenant to change),
+    // so it is not compared.
+    await runSteps(tour, dir, env, { dropNotice: true, compare: false });
   });
 
   it('the tour, on the embedded database', async function () {

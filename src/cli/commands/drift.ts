@@ -36,6 +36,8 @@ export class DriftCommand extends TmCommand {
     } else {
       this.context.stdout.write(renderDriftText(report, { prune: this.prune }));
     }
+    const { noTenantNotes } = await import('../../output/noTenants.js');
+    for (const note of noTenantNotes(project.config, report.databases, report.schemas.map((s) => s.database), this.schemas.length > 0)) this.context.stderr.write(note + '\n');
     return driftTotals(report).drifted > 0 ? 2 : 0;
   }
 }

@@ -61,6 +61,9 @@ export class PlanCommand extends TmCommand {
     const { backupSchemaName } = await import('../../config/tmSchemas.js');
     const { paintPlanText, styleFor } = await import('../../output/style.js');
     this.context.stdout.write(paintPlanText(renderPlanText(plan, { sql: !this.noSql }), styleFor(this.context.stdout as { isTTY?: boolean })) + renderKindDetails(plan, backupSchemaName(project.config.metadataSchema)));
+    const { noTenantNotes } = await import('../../output/noTenants.js');
+    const planned = [...plan.cohorts.flatMap((c) => c.tenants), ...plan.unchanged].map((t) => t.database);
+    for (const note of noTenantNotes(project.config, plan.databases, planned, this.schemas.length > 0)) this.context.stderr.write(note + '\n');
     if (planHasChanges(plan) || this.out) {
       const path = this.out ? resolve(this.projectDir, this.out) : defaultPlanPath(this.projectDir, plan);
       const { planKey, signPlan } = await import('../../plan/signature.js');

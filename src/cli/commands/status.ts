@@ -24,6 +24,10 @@ export class StatusCommand extends TmCommand {
     const rows = await fleetStatus(project, { schemas: this.schemas, databases: this.databases });
     if (this.json) this.context.stdout.write(JSON.stringify({ tenants: rows }, null, 2) + '\n');
     else this.context.stdout.write(renderStatusTable(rows));
+    const { noTenantNotes } = await import('../../output/noTenants.js');
+    const { selectDatabases } = await import('../../fleet/databases.js');
+    const covered = selectDatabases(project.config, this.databases).map((d) => d.name);
+    for (const note of noTenantNotes(project.config, covered, rows.map((r) => r.database), this.schemas.length > 0)) this.context.stderr.write(note + '\n');
     const pending = rows.some((r) => r.state !== 'up to date');
     return this.detailed ? detailedExitCode(pending, false) : 0;
   }
