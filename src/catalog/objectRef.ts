@@ -28,8 +28,6 @@ export type ObjectRef =
 
 export type ObjectKind = ObjectRef['kind'];
 
-export const OBJECT_KINDS: readonly ObjectKind[] = ['schema', 'extension', 'table', 'column', 'constraint', 'index', 'enum', 'sequence', 'view', 'data', 'column sequence', 'comment'];
-
 const q = quoteIdent;
 
 /** What a reviewer reads: `table "User"`, `column "User"."email"`, `foreign key "x" on "Post"`. */
@@ -42,31 +40,13 @@ export function objectLabel(ref: ObjectRef): string {
     case 'view':
       return `${ref.materialized ? 'materialized view' : 'view'} ${q(ref.name)}`;
     case 'data':
-      return `data of ${ref.column === null ? `table ${q(ref.table)}` : `column ${q(ref.table)}.${q(ref.column)}`}`;
+      return `data of ${objectLabel(ref.column === null ? { kind: 'table', name: ref.table } : { kind: 'column', table: ref.table, name: ref.column })}`;
     case 'column sequence':
-      return `sequence of column ${q(ref.table)}.${q(ref.column)}`;
+      return `sequence of ${objectLabel({ kind: 'column', table: ref.table, name: ref.column })}`;
     case 'comment':
-      return `comment on ${ref.on.kind === 'table' ? `table ${q(ref.on.table)}` : `column ${q(ref.on.table)}.${q(ref.on.column)}`}`;
+      return `comment on ${objectLabel(ref.on.kind === 'table' ? { kind: 'table', name: ref.on.table } : { kind: 'column', table: ref.on.table, name: ref.on.column })}`;
     default:
       return `${ref.kind} ${q(ref.name)}`;
-  }
-}
-
-/** The table an object belongs to (itself for a table), or null for objects outside tables. */
-export function tableOf(ref: ObjectRef): string | null {
-  switch (ref.kind) {
-    case 'table':
-      return ref.name;
-    case 'column':
-    case 'constraint':
-    case 'index':
-    case 'data':
-    case 'column sequence':
-      return ref.table;
-    case 'comment':
-      return ref.on.table;
-    default:
-      return null;
   }
 }
 

@@ -139,7 +139,7 @@ class EmbeddedServer {
           `Move ${shownDir}/ aside to start from an empty embedded database, or set ${spec.envName} to use a PostgreSQL server.`,
         );
       }
-      const mux = new Multiplexer(db);
+      const mux = new Multiplexer(db, (line) => log(line));
       const server = net.createServer((socket) => mux.attach(socket));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

@@ -4,7 +4,6 @@
  * Apart from embedded.ts because it is the protocol, not the server's life.
  */
 import type net from 'node:net';
-import { log } from './embedded.js';
 
 export interface PGliteLike {
   execProtocolRawSync(message: Uint8Array): Uint8Array;
@@ -79,7 +78,11 @@ export class Multiplexer {
   private stopped = false;
   private readonly watchdog: NodeJS.Timeout;
 
-  constructor(private readonly db: PGliteLike) {
+  /** `log`: where the multiplexer's notices go (embedded.ts's writer). */
+  constructor(
+    private readonly db: PGliteLike,
+    private readonly log: (line: string) => void,
+  ) {
     this.watchdog = setInterval(() => this.checkDeadlock(), 5_000);
     this.watchdog.unref();
   }
@@ -228,7 +231,7 @@ export class Multiplexer {
     if (!owner || !first || owner.pending.length) return;
     const now = Date.now();
     if (now - first.waitingSince < DEADLOCK_MS || now - owner.lastActivity < DEADLOCK_MS) return;
-    log(
+    this.log(
       `tm: embedded database: a connection waited ${Math.round((now - first.waitingSince) / 1000)} s while another one held a transaction open without using it; closing the waiting one.`,
     );
     first.socket.destroy();
@@ -236,7 +239,7 @@ export class Multiplexer {
 
   private fail(error: Error): void {
     this.broken = error;
-    log(`tm: the embedded database stopped: ${error?.message ?? String(error)}`);
+    this.log(`tm: the embedded database stopped: ${error?.message ?? String(error)}`);
     this.closeAll();
   }
 }

@@ -7,11 +7,12 @@
 import { termLines, termName } from './terminal.js';
 import { quoteIdent } from '../sql/quote.js';
 import type { BackupTarget, Plan } from '../plan/types.js';
+import { objectLabel, ref } from '../catalog/objectRef.js';
 
 const q = quoteIdent;
 
 export function backupObject(target: Pick<BackupTarget, 'table' | 'column'>): string {
-  return target.column === null ? `table ${q(target.table)}` : `column ${q(target.table)}.${q(target.column)}`;
+  return objectLabel(target.column === null ? ref.table(target.table) : ref.column(target.table, target.column));
 }
 
 export function renderKindDetails(plan: Plan, backupSchema: string): string {

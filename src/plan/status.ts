@@ -7,7 +7,7 @@ import { ABSENT, fingerprint } from '../catalog/fingerprint.js';
 import { tenantTarget } from '../diff/equivalence.js';
 import { connect } from '../db/connect.js';
 import { MetadataStore } from '../meta/store.js';
-import { introspectFleet, type FleetContext } from './planner.js';
+import { introspectFleet, type FleetContext, type IntrospectedDatabase } from './planner.js';
 import { lastPrismaMigrations, type PrismaMigration } from './prismaMigrations.js';
 
 export type TenantState = 'up to date' | 'pending changes' | 'not created';
@@ -30,21 +30,24 @@ export interface TenantStatus {
   state: TenantState;
 }
 
+/** tm's history of the database's tenants, and for those it has none of, the last migration Prisma applied. */
+async function readHistories(db: IntrospectedDatabase, metadataSchema: string) {
+  const client = await connect(db.target, 'status');
+  try {
+    const history = await new MetadataStore(client, metadataSchema).history.latest();
+    const prisma = await lastPrismaMigrations(client, db.schemas.filter((s) => !history.has(s)));
+    return { history, prisma };
+  } finally {
+    await client.end();
+  }
+}
+
 export async function fleetStatus(context: FleetContext, options: { schemas: string[]; databases: string[] }): Promise<TenantStatus[]> {
   const fleet = await introspectFleet(context, options);
   const out: TenantStatus[] = [];
   await Promise.all(
     fleet.map(async (db) => {
-      const client = await connect(db.target, 'status');
-      let history;
-      let prisma;
-      try {
-        const latest = await new MetadataStore(client, context.config.metadataSchema).history.latest();
-        history = latest;
-        prisma = await lastPrismaMigrations(client, db.schemas.filter((s) => !latest.has(s)));
-      } finally {
-        await client.end();
-      }
+      const { history, prisma } = await readHistories(db, context.config.metadataSchema);
       const target = fingerprint(db.desired);
       const listed = new Set(db.target.config.tenants.map((t) => t.schema));
       for (const schema of db.schemas) {
